@@ -1,0 +1,3 @@
+from collabgraph.cli.app import main
+
+main()

@@ -1,0 +1,3 @@
+"""agents."""
+
+__all__: list[str] = []

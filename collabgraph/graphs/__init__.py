@@ -1,0 +1,3 @@
+"""graphs."""
+
+__all__: list[str] = []

@@ -1,0 +1,186 @@
+"""Model pool files: which models exist, how to reach them, and what they cost (tokens, dollars, FLOPs, time)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from collabgraph.errors import ConfigError, ErrorItem, UnknownNameError, closest, format_loc
+
+__all__ = ["POOL_SCHEMA", "ModelPool", "ModelSpec", "PublishedScore", "default_pool", "load_pool"]
+
+POOL_SCHEMA = "collabgraph.models/v1"
+
+# litellm provider prefixes a user may name directly without a pool entry (FLOPs then unknown).
+_DIRECT_PROVIDERS = ("openai/", "anthropic/", "hosted_vllm/", "ollama/", "ollama_chat/", "gemini/", "groq/",
+                     "together_ai/", "mistral/", "deepseek/", "openrouter/", "azure/", "bedrock/", "vertex_ai/")
+
+
+class PublishedScore(BaseModel):
+    """A single-model accuracy in [0, 1] with where it was published; the simulator calibrates to it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    accuracy: float = Field(ge=0.0, le=1.0)
+    source: str = Field(min_length=3, description="model card, technical report or leaderboard, with a URL")
+
+
+class ModelSpec(BaseModel):
+    """One pool entry. Prices are USD per million tokens; ``params_b`` in billions; the architecture
+    (``layers``, ``hidden``) feeds the attention term of the FLOPs estimate."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = ""
+    litellm_id: str = Field(description="model id as litellm names it: sim/…, replay/…, openai/…, hosted_vllm/…")
+    api_base: str | None = None
+    api_key_env: str | None = Field(
+        default=None, description="name of the environment variable holding the key (never the key itself)"
+    )
+    offline: bool = Field(default=False, description="send offline metadata (sim/, replay/, serve-sim only)")
+    family: str = ""
+    params_b: float = Field(default=0.0, ge=0.0)
+    active_params_b: float | None = Field(default=None, ge=0.0, description="for mixture-of-experts models")
+    layers: int = Field(default=0, ge=0)
+    hidden: int = Field(default=0, ge=0)
+    context_window: int = Field(default=8192, gt=0)
+    price_in: float = Field(default=0.0, ge=0.0, description="USD per million prompt tokens")
+    price_out: float = Field(default=0.0, ge=0.0, description="USD per million completion tokens")
+    throughput_tok_s: float = Field(default=50.0, gt=0.0, description="decode tokens per second per request")
+    ttft_s: float = Field(default=0.3, ge=0.0, description="time to first token, seconds")
+    max_concurrency: int = Field(default=16, gt=0)
+    supports_n: bool = Field(default=False, description="the provider accepts n>1 in one request")
+    params: dict[str, Any] = Field(default_factory=dict, description="extra litellm parameters")
+    scores: dict[str, PublishedScore] = Field(default_factory=dict)
+    notes: str = ""
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _not_a_key(cls, v: str | None) -> str | None:
+        if v is not None and (v.startswith(("sk-", "sk_")) or len(v) > 64):
+            raise ValueError("api_key_env names an environment variable (e.g. OPENAI_API_KEY), not the key itself")
+        return v
+
+    @property
+    def provider(self) -> str:
+        """The provider prefix of ``litellm_id`` (``sim``, ``replay``, ``openai``, ``hosted_vllm`` …)."""
+        return self.litellm_id.split("/", 1)[0] if "/" in self.litellm_id else "openai"
+
+    @property
+    def flops_params_b(self) -> float:
+        """Parameters touched per token (active parameters for mixture-of-experts)."""
+        return self.active_params_b if self.active_params_b is not None else self.params_b
+
+
+class _PoolFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    schema_: Literal["collabgraph.models/v1"] = Field(alias="schema")
+    models: dict[str, ModelSpec]
+
+
+class ModelPool:
+    """A named set of models. ``get`` raises an error listing the closest names for an unknown one."""
+
+    def __init__(self, models: dict[str, ModelSpec]) -> None:
+        self._models = {name: m.model_copy(update={"name": name}) for name, m in models.items()}
+
+    def names(self) -> list[str]:
+        return sorted(self._models)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._models
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._models[n] for n in self.names())
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def get(self, name: str) -> ModelSpec:
+        try:
+            return self._models[name]
+        except KeyError:
+            raise UnknownNameError("model", name, self._models) from None
+
+    def resolve(self, name: str, api_base: str | None = None) -> ModelSpec:
+        """A pool entry by name; or, with ``api_base``, an OpenAI-compatible server (vLLM, serve-sim);
+        or a bare litellm id with a known provider prefix. Otherwise an error naming the closest models."""
+        if api_base:
+            base = self._models.get(name)
+            if base is not None:
+                return base.model_copy(update={"api_base": api_base})
+            served = name if name.startswith(("hosted_vllm/", "openai/")) else f"hosted_vllm/{name}"
+            return ModelSpec(name=name, litellm_id=served, api_base=api_base, supports_n=True)
+        if name in self._models:
+            return self._models[name]
+        if name.startswith(_DIRECT_PROVIDERS):
+            return ModelSpec(name=name, litellm_id=name)
+        raise UnknownNameError("model", name, self._models)
+
+    def merged(self, other: ModelPool) -> ModelPool:
+        """This pool with ``other``'s entries added (``other`` wins on a name clash)."""
+        return ModelPool({**self._models, **other._models})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": POOL_SCHEMA,
+            "models": {
+                n: m.model_dump(exclude={"name"}, exclude_defaults=True) for n, m in sorted(self._models.items())
+            },
+        }
+
+
+def _parse(data: object, source: str) -> ModelPool:
+    if not isinstance(data, dict):
+        raise ConfigError(source, [ErrorItem("<root>", "expected a mapping with keys 'schema' and 'models'")])
+    if data.get("schema") != POOL_SCHEMA:
+        got = data.get("schema")
+        raise ConfigError(source, [ErrorItem("schema", f"expected {POOL_SCHEMA!r}, got {got!r}",
+                                             hint=f"add 'schema: {POOL_SCHEMA}' as the first line")])
+    try:
+        parsed = _PoolFile.model_validate(data)
+    except ValidationError as exc:
+        items = []
+        fields = set(ModelSpec.model_fields)
+        for err in exc.errors():
+            loc = format_loc([p for p in err["loc"] if p != "schema_"])
+            hint = None
+            if err["type"] == "extra_forbidden":
+                near = closest(str(err["loc"][-1]), fields, n=1)
+                hint = f"did you mean {near[0]!r}?" if near else "see `collabgraph schema models`"
+            items.append(ErrorItem(loc, err["msg"], hint))
+        raise ConfigError(source, items) from None
+    return ModelPool(parsed.models)
+
+
+def load_pool(path: str | Path, *, with_default: bool = True) -> ModelPool:
+    """Load a pool file; by default its entries are added to the built-in offline pool."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(str(p), [ErrorItem("<file>", "no such file")])
+    try:
+        data = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
+        raise ConfigError(str(p), [ErrorItem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    pool = _parse(data, str(p))
+    return default_pool().merged(pool) if with_default else pool
+
+
+_DEFAULT: ModelPool | None = None
+
+
+def default_pool() -> ModelPool:
+    """The built-in offline pool: every ``pools/*.yaml`` shipped with the package (sim/ and replay/)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        pool = ModelPool({})
+        folder = resources.files("collabgraph.models") / "pools"
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".yaml"):
+                pool = pool.merged(_parse(yaml.safe_load(entry.read_text()), f"collabgraph/models/pools/{entry.name}"))
+        _DEFAULT = pool
+    return _DEFAULT

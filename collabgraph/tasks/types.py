@@ -1,0 +1,82 @@
+"""The task contract: examples, prompts, answer extraction and scoring, shared by every task."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["AnswerFormat", "Example", "Message", "Score", "Split", "Task"]
+
+AnswerFormat = Literal["gsm8k", "boxed", "letter", "code", "expression"]
+"""How a model is asked to state its final answer:
+``gsm8k`` ends with ``#### 42``; ``boxed`` with ``\\boxed{…}``; ``letter`` with ``The answer is (B)``;
+``code`` is a fenced Python block; ``expression`` is an arithmetic expression (countdown, game24)
+ending with ``Answer: (3+5)*3``."""
+
+Split = Literal["train", "dev", "test"]
+
+
+class Message(BaseModel):
+    """One chat message."""
+
+    model_config = ConfigDict(frozen=True)
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class Example(BaseModel):
+    """One task item. ``answer`` is the gold answer as a canonical string (for code: the canonical solution).
+
+    ``distractors`` are plausible wrong answers for this item (recorded real wrong answers where the data has
+    them), most popular first; the offline simulator draws its wrong answers from them so that errors cluster
+    as they do with real models. ``difficulty`` is an optional prior in [0, 1] (0 easy, 1 hard) from the data
+    (MATH level, Game-of-24 human solve rate); ``meta`` holds task specifics (HumanEval ``entry_point``, ``test``,
+    ``prompt``; countdown ``numbers`` and ``target``)."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    task: str
+    question: str
+    answer: str
+    answer_format: AnswerFormat
+    distractors: tuple[str, ...] = ()
+    difficulty: float | None = Field(default=None, ge=0.0, le=1.0)
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class Score(BaseModel):
+    """The verdict on one response: the extracted answer (None when nothing could be extracted)."""
+
+    model_config = ConfigDict(frozen=True)
+    correct: bool
+    extracted: str | None
+    detail: str = ""
+
+
+@runtime_checkable
+class Task(Protocol):
+    """What every task provides. ``score`` is async because code tasks execute tests."""
+
+    name: str
+    answer_format: AnswerFormat
+
+    def examples(self, split: Split = "test", limit: int | None = None, seed: int = 0) -> list[Example]:
+        """Examples of a split in a seeded order; ``limit`` takes the first ``limit`` of that order."""
+        ...
+
+    def prompt(self, example: Example) -> list[Message]:
+        """The chat messages that pose ``example`` to a model, with instructions on the answer format."""
+        ...
+
+    def extract(self, text: str, example: Example) -> str | None:
+        """The final answer stated in a model's ``text``, normalised; None when none is found."""
+        ...
+
+    def same(self, a: str, b: str, example: Example) -> bool:
+        """Whether two extracted answers are equivalent (math-aware); used for voting and scoring."""
+        ...
+
+    async def score(self, text: str, example: Example) -> Score:
+        """Extract and check a response against the gold answer."""
+        ...

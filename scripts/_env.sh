@@ -1,0 +1,33 @@
+# Sourced by scripts/demo and scripts/test: make .venv with the pinned dependencies (once), point at the data.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+pick_python() {
+  for cand in "${PYTHON:-}" python3.12 python3.11 python3.13 python3; do
+    [ -n "$cand" ] || continue
+    if command -v "$cand" >/dev/null 2>&1 &&
+       "$cand" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      echo "$cand"; return 0
+    fi
+  done
+  echo "collabgraph needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2
+  return 1
+}
+
+stamp_now="$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)"
+if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.stamp 2>/dev/null)" != "$stamp_now" ]; then
+  py="$(pick_python)"
+  echo "Setting up .venv with $("$py" --version) and the pinned dependencies (first run only)…" >&2
+  [ -x .venv/bin/python ] || "$py" -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]' >&2
+  echo "$stamp_now" > .venv/.stamp
+fi
+
+# Data: --data-dir / $COLLABGRAPH_DATA win; else the shared checkout beside the repository when present.
+if [ -z "${COLLABGRAPH_DATA:-}" ] && [ -d "$root/../shared/data" ]; then
+  export COLLABGRAPH_DATA="$root/../shared/data"
+fi
+export LITELLM_LOCAL_MODEL_COST_MAP=True HF_HUB_OFFLINE=1
+export PATH="$root/.venv/bin:$PATH"
