@@ -10,6 +10,7 @@ __all__ = [
     "CollabgraphError",
     "ConfigError",
     "ErrorItem",
+    "ModelCallError",
     "UnknownNameError",
     "closest",
     "format_loc",
@@ -84,3 +85,14 @@ class UnknownNameError(CollabgraphError):
         else:
             msg += "; known: " + ", ".join(self.known[:20]) + (" …" if len(self.known) > 20 else "")
         super().__init__(msg)
+
+
+class ModelCallError(CollabgraphError):
+    """A model call failed for good: a non-retryable error, or retries exhausted. Fails one example, not a run."""
+
+    def __init__(self, model: str, message: str, *, status: int | None = None, attempts: int = 1) -> None:
+        self.model = model
+        self.status = status
+        self.attempts = attempts
+        where = f" (HTTP {status})" if status else ""
+        super().__init__(f"model {model!r} failed after {attempts} attempt(s){where}: {message}")

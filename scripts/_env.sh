@@ -20,8 +20,12 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.stamp 2>/dev/null)" != "$stamp_n
   py="$(pick_python)"
   echo "Setting up .venv with $("$py" --version) and the pinned dependencies (first run only)…" >&2
   [ -x .venv/bin/python ] || "$py" -m venv .venv
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]' >&2
+  if ! .venv/bin/python -m pip install --disable-pip-version-check -c constraints.txt -e '.[dev]' \
+       > .venv/install.log 2>&1; then
+    grep -v '^WARNING: Location' .venv/install.log | tail -30 >&2
+    echo "installing the dependencies failed; the full log is .venv/install.log" >&2
+    exit 1
+  fi
   echo "$stamp_now" > .venv/.stamp
 fi
 

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Candidate", "Completion", "OfflineMeta", "Role", "Usage"]
+__all__ = ["Candidate", "Completion", "OfflineMeta", "OfflineRequest", "OfflineSample", "Role", "Usage"]
 
 Role = Literal["answer", "critique", "refine", "fuse", "select", "plan", "localize", "patch"]
 """What a call asks of a model; the offline pools use it to decide how to behave."""
@@ -74,3 +74,29 @@ class Completion(BaseModel):
     sample_index: int = 0
     cached: bool = False
     finish_reason: str | None = None
+
+
+class OfflineRequest(BaseModel):
+    """A request as an offline backend sees it. ``first_sample`` is the sample index of the first of the
+    ``n`` samples, so sample k of a prompt is the same text whether it was asked alone or in a batch."""
+
+    model_config = ConfigDict(frozen=True)
+    model: str
+    messages: tuple[dict[str, str], ...]
+    meta: OfflineMeta
+    n: int = Field(default=1, ge=1)
+    first_sample: int = Field(default=0, ge=0)
+    temperature: float = Field(default=0.0, ge=0.0)
+    max_tokens: int | None = None
+    seed: int = 0
+
+
+class OfflineSample(BaseModel):
+    """One sample an offline backend produced, with its token counts and virtual latency."""
+
+    model_config = ConfigDict(frozen=True)
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    finish_reason: str = "stop"

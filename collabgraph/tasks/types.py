@@ -32,7 +32,11 @@ class Example(BaseModel):
     them), most popular first; the offline simulator draws its wrong answers from them so that errors cluster
     as they do with real models. ``difficulty`` is an optional prior in [0, 1] (0 easy, 1 hard) from the data
     (MATH level, Game-of-24 human solve rate); ``meta`` holds task specifics (HumanEval ``entry_point``, ``test``,
-    ``prompt``; countdown ``numbers`` and ``target``)."""
+    ``prompt``; countdown ``numbers`` and ``target``).
+
+    Example ids are stable and global: ``gsm8k/test/17`` (line index in the official file), ``math500/<unique_id>``
+    (``math500/test/precalculus/807.json``), ``mmlu_pro/<question_id>``, ``HumanEval/0`` (the task_id),
+    ``game24/<rank>``, ``countdown/<seed>/<index>``. The replay pool looks recorded answers up by them."""
 
     model_config = ConfigDict(frozen=True)
     id: str
