@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -21,12 +21,12 @@ models_app = typer.Typer(help="Inspect model pools.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
 
-class TableOrJson(str, Enum):
+class TableOrJson(StrEnum):
     table = "table"
     json = "json"
 
 
-class TextOrJson(str, Enum):
+class TextOrJson(StrEnum):
     text = "text"
     json = "json"
 
@@ -34,9 +34,7 @@ class TextOrJson(str, Enum):
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory (else $COLLABGRAPH_DATA, else the user cache).")
 ]
-PoolOpt = Annotated[
-    Path | None, typer.Option("--models", help="Model pool YAML, added to the built-in offline pool.")
-]
+PoolOpt = Annotated[Path | None, typer.Option("--models", help="Model pool YAML, added to the built-in offline pool.")]
 
 
 @models_app.command("list")
@@ -70,8 +68,18 @@ def eval_(
     from collabgraph.cli.eval_cmd import run_eval
 
     run_eval(
-        model=model, task=task, limit=limit, samples=samples, temperature=temperature, seed=seed, split=split,
-        api_base=api_base, models=models, data_dir=data_dir, concurrency=concurrency, no_cache=no_cache,
+        model=model,
+        task=task,
+        limit=limit,
+        samples=samples,
+        temperature=temperature,
+        seed=seed,
+        split=split,
+        api_base=api_base,
+        models=models,
+        data_dir=data_dir,
+        concurrency=concurrency,
+        no_cache=no_cache,
         fmt=fmt.value,
     )
 
@@ -97,8 +105,17 @@ def serve_sim(
     """Serve the offline pools over the OpenAI HTTP API (/v1/models, /v1/chat/completions), as vLLM does."""
     from collabgraph.cli.serve_cmd import run_serve_sim
 
-    run_serve_sim(host=host, port=port, latency_scale=latency_scale, fixed_latency=fixed_latency,
-                  fail_rate=fail_rate, hang_s=hang_s, seed=seed, models=models, data_dir=data_dir)
+    run_serve_sim(
+        host=host,
+        port=port,
+        latency_scale=latency_scale,
+        fixed_latency=fixed_latency,
+        fail_rate=fail_rate,
+        hang_s=hang_s,
+        seed=seed,
+        models=models,
+        data_dir=data_dir,
+    )
 
 
 @app.command("vllm-serve")
@@ -110,14 +127,17 @@ def vllm_serve(
     dummy_weights: Annotated[
         bool, typer.Option("--dummy-weights", help="--load-format dummy: random weights, no download.")
     ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the command and pool entry; start nothing.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the command and pool entry; start nothing.")
+    ] = False,
     extra: Annotated[list[str] | None, typer.Argument(help="Extra flags passed to vllm serve (after --).")] = None,
 ) -> None:
     """Start vLLM's OpenAI-compatible server with the flags collabgraph relies on, and print its pool entry."""
     from collabgraph.cli.serve_cmd import run_vllm_serve
 
-    run_vllm_serve(model=model, port=port, host=host, seed=seed, dummy_weights=dummy_weights, dry_run=dry_run,
-                   extra=extra or [])
+    run_vllm_serve(
+        model=model, port=port, host=host, seed=seed, dummy_weights=dummy_weights, dry_run=dry_run, extra=extra or []
+    )
 
 
 def main() -> None:

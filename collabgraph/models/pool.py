@@ -16,8 +16,22 @@ __all__ = ["POOL_SCHEMA", "ModelPool", "ModelSpec", "PublishedScore", "default_p
 POOL_SCHEMA = "collabgraph.models/v1"
 
 # litellm provider prefixes a user may name directly without a pool entry (FLOPs then unknown).
-_DIRECT_PROVIDERS = ("openai/", "anthropic/", "hosted_vllm/", "ollama/", "ollama_chat/", "gemini/", "groq/",
-                     "together_ai/", "mistral/", "deepseek/", "openrouter/", "azure/", "bedrock/", "vertex_ai/")
+_DIRECT_PROVIDERS = (
+    "openai/",
+    "anthropic/",
+    "hosted_vllm/",
+    "ollama/",
+    "ollama_chat/",
+    "gemini/",
+    "groq/",
+    "together_ai/",
+    "mistral/",
+    "deepseek/",
+    "openrouter/",
+    "azure/",
+    "bedrock/",
+    "vertex_ai/",
+)
 
 
 class PublishedScore(BaseModel):
@@ -137,8 +151,16 @@ def _parse(data: object, source: str) -> ModelPool:
         raise ConfigError(source, [ErrorItem("<root>", "expected a mapping with keys 'schema' and 'models'")])
     if data.get("schema") != POOL_SCHEMA:
         got = data.get("schema")
-        raise ConfigError(source, [ErrorItem("schema", f"expected {POOL_SCHEMA!r}, got {got!r}",
-                                             hint=f"add 'schema: {POOL_SCHEMA}' as the first line")])
+        raise ConfigError(
+            source,
+            [
+                ErrorItem(
+                    "schema",
+                    f"expected {POOL_SCHEMA!r}, got {got!r}",
+                    hint=f"add 'schema: {POOL_SCHEMA}' as the first line",
+                )
+            ],
+        )
     try:
         parsed = _PoolFile.model_validate(data)
     except ValidationError as exc:

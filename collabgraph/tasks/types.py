@@ -30,8 +30,12 @@ class Example(BaseModel):
 
     ``distractors`` are plausible wrong answers for this item (recorded real wrong answers where the data has
     them), most popular first; the offline simulator draws its wrong answers from them so that errors cluster
-    as they do with real models. ``difficulty`` is an optional prior in [0, 1] (0 easy, 1 hard) from the data
-    (MATH level, Game-of-24 human solve rate); ``meta`` holds task specifics (HumanEval ``entry_point``, ``test``,
+    as they do with real models. ``difficulty`` is the item's percentile rank of difficulty within its task, in
+    [0, 1] (0 easiest), computed from real data where it exists (how many of the 29 recorded models got an
+    MMLU-Pro question right, recorded GPT-3/GPT-4/Mixtral correctness on GSM8K, MATH level, Game-of-24 human solve
+    rate; ties broken by a hash of the id so ranks are distinct), and None where the data has nothing, in which
+    case the simulator derives a uniform one from the id. Being a percentile, it is uniform over the task, which
+    lets the simulator calibrate abilities without seeing the whole data set. ``meta`` holds task specifics (HumanEval ``entry_point``, ``test``,
     ``prompt``; countdown ``numbers`` and ``target``).
 
     Example ids are stable and global: ``gsm8k/test/17`` (line index in the official file), ``math500/<unique_id>``
