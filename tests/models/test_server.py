@@ -77,9 +77,9 @@ def body(model: str = LLAMA, **kw: Any) -> dict[str, Any]:
     return payload
 
 
-async def post(url: str, payload: Any, timeout: float = 30) -> tuple[int, dict[str, Any], dict[str, str]]:
+async def post(url: str, payload: Any, client_timeout: float = 30) -> tuple[int, dict[str, Any], dict[str, str]]:
     async with (
-        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as session,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=client_timeout)) as session,
         session.post(f"{url}/chat/completions", json=payload) as resp,
     ):
         return resp.status, await resp.json(), dict(resp.headers)
@@ -258,7 +258,7 @@ async def test_a_hang_outlasts_a_client_timeout(pool: ModelPool, fake_sim: FakeS
             status, _, _ = await post(url, body())
             assert status in (429, 500)
         with pytest.raises(asyncio.TimeoutError):
-            await post(url, body(), timeout=0.2)
+            await post(url, body(), client_timeout=0.2)
 
 
 async def test_the_fault_sequence_is_fixed_by_the_seed(pool: ModelPool, fake_sim: FakeSim) -> None:
