@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -106,8 +107,8 @@ class ModelPool:
     def __contains__(self, name: object) -> bool:
         return name in self._models
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self._models[n] for n in self.names())
+    def __iter__(self) -> Iterator[ModelSpec]:
+        return iter([self._models[n] for n in self.names()])
 
     def __len__(self) -> int:
         return len(self._models)
@@ -120,10 +121,19 @@ class ModelPool:
 
     def resolve(self, name: str, api_base: str | None = None) -> ModelSpec:
         """A pool entry by name; or, with ``api_base``, an OpenAI-compatible server (vLLM, serve-sim);
-        or a bare litellm id with a known provider prefix. Otherwise an error naming the closest models."""
+        or a bare litellm id with a known provider prefix. Otherwise an error naming the closest models.
+
+        An offline pool entry (``sim/…``, ``replay/…``) asked for at an ``api_base`` is reached through that
+        server (``serve-sim``) as ``hosted_vllm/<name>``, keeping its metadata, sizes and prices."""
         if api_base:
             base = self._models.get(name)
             if base is not None:
+                from collabgraph.models.offline import OFFLINE_PROVIDERS  # offline.py imports this module
+
+                if base.provider in OFFLINE_PROVIDERS:
+                    return base.model_copy(
+                        update={"api_base": api_base, "litellm_id": f"hosted_vllm/{name}", "offline": True}
+                    )
                 return base.model_copy(update={"api_base": api_base})
             served = name if name.startswith(("hosted_vllm/", "openai/")) else f"hosted_vllm/{name}"
             return ModelSpec(name=name, litellm_id=served, api_base=api_base, supports_n=True)
