@@ -1,0 +1,245 @@
+"""The control-flow structure of a graph, computed once with networkx: loops, routers, fan-ins, parallelism,
+dominance. Validation reads it to find errors; the compiler reads it to wire LangGraph (which edges are loop
+edges with a round budget, which nodes must wait for every incoming branch)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from collabgraph.graphs.ids import END
+from collabgraph.graphs.nodes import SpawnNode
+
+if TYPE_CHECKING:
+    from collabgraph.graphs.spec import GraphSpec
+
+__all__ = ["ControlFlow", "analyze", "recursion_limit"]
+
+Choices = dict[str, int]
+"""Router choices a run must have made: router node id -> index of the edge it took."""
+
+
+def _exclusive(a: Choices, b: Choices) -> bool:
+    return any(r in b and b[r] != k for r, k in a.items())
+
+
+def _intersect(items: list[Choices]) -> Choices:
+    first, *rest = items
+    return {r: k for r, k in first.items() if all(other.get(r) == k for other in rest)}
+
+
+@dataclass
+class ControlFlow:
+    """Control-flow facts about a spec. Ill-formed edges (unknown endpoints, duplicates) are left out, so this can
+    be computed on a spec that validation is about to reject."""
+
+    spec: GraphSpec
+    graph: Any = field(repr=False)
+    """``networkx.DiGraph`` over control node ids and ``END``; edge attributes ``index`` (position in
+    ``spec.edges``) and ``conditional``."""
+    index: dict[str, int]
+    """Node id -> position in ``spec.nodes`` (first occurrence)."""
+    templates: dict[str, str]
+    """Spawn child template id -> the spawn that runs it; templates have no control edges."""
+    edge_ids: list[int]
+    """Indices of the edges kept in ``graph``, in declaration order."""
+    back_edges: frozenset[int]
+    """Edges that close a cycle in a depth-first walk from the entry (removing them leaves ``dag``)."""
+    loop_edges: frozenset[int]
+    """Conditional edges on a cycle: each is taken at most ``round_budget`` times per example."""
+    dag: Any = field(repr=False)
+    requires: dict[str, Choices] = field(repr=False)
+    edge_requires: dict[int, Choices] = field(repr=False)
+    descendants: dict[str, set[str]] = field(repr=False)
+
+    def out_edges(self, node_id: str) -> list[int]:
+        """Indices of a node's kept out-edges, in declaration order (the order a router tries them)."""
+        return [k for k in self.edge_ids if self.spec.edges[k].from_ == node_id]
+
+    def in_edges(self, node_id: str, *, forward_only: bool = True) -> list[int]:
+        """Indices of a node's kept in-edges; with ``forward_only``, loop-closing back edges are left out."""
+        return [
+            k for k in self.edge_ids if self.spec.edges[k].to == node_id and not (forward_only and k in self.back_edges)
+        ]
+
+    def is_router(self, node_id: str) -> bool:
+        """Whether the node picks one branch by conditions (some out-edge has ``when``)."""
+        return any(self.spec.edges[k].when is not None for k in self.out_edges(node_id))
+
+    def round_budget(self, edge_index: int) -> int | None:
+        """How often a loop edge may be taken per example (its ``max_rounds``, else ``limits.max_rounds``);
+        None for an edge on no loop."""
+        if edge_index not in self.loop_edges:
+            return None
+        own = self.spec.edges[edge_index].max_rounds
+        return own if own is not None else self.spec.limits.max_rounds
+
+    def on_cycle(self, node_id: str) -> bool:
+        """Whether the node can run again after itself (it lies on a loop)."""
+        import networkx as nx
+
+        return node_id in self.graph and any(
+            nx.has_path(self.graph, s, node_id) for s in self.graph.successors(node_id)
+        )
+
+    def runs_before(self, a: str, b: str) -> bool:
+        """Whether ``a`` can run before ``b`` in some run (a path a → b, possibly through a loop)."""
+        import networkx as nx
+
+        if a not in self.graph or b not in self.graph:
+            return False
+        return self.on_cycle(a) if a == b else nx.has_path(self.graph, a, b)
+
+    def guaranteed(self, node_id: str, among: Iterable[str]) -> bool:
+        """Whether every forward path from the entry to ``node_id`` passes one of ``among`` (so at least one of
+        them has produced output whenever ``node_id`` runs). Vacuously true for an unreachable node."""
+        import networkx as nx
+
+        entry = self.spec.entry
+        blockers = {a for a in among if a != node_id}
+        if entry in blockers:
+            return True
+        if entry not in self.dag or node_id not in self.dag or not nx.has_path(self.dag, entry, node_id):
+            return True
+        view = nx.restricted_view(self.dag, list(blockers & set(self.dag)), [])
+        return not nx.has_path(view, entry, node_id)
+
+    def exclusive_edges(self, a: int, b: int) -> bool:
+        """Whether two edges can never both fire in one pass (they sit behind different branches of a router)."""
+        return _exclusive(self.edge_requires.get(a, {}), self.edge_requires.get(b, {}))
+
+    def parallel(self, a: str, b: str) -> bool:
+        """Whether two nodes can run in the same pass with neither after the other."""
+        if a == b or a not in self.requires or b not in self.requires:
+            return False
+        if b in self.descendants.get(a, set()) or a in self.descendants.get(b, set()):
+            return False
+        return not _exclusive(self.requires[a], self.requires[b])
+
+    def fan_in_pair(self, node_id: str) -> tuple[int, int] | None:
+        """Two forward in-edges that can both fire in one pass (the node is a fan-in), or None."""
+        ins = self.in_edges(node_id)
+        for i, a in enumerate(ins):
+            for b in ins[i + 1 :]:
+                if not self.exclusive_edges(a, b):
+                    return a, b
+        return None
+
+    def waits(self, node_id: str) -> bool:
+        """Whether the node must wait for every incoming branch (LangGraph ``defer=True``): aggregator kinds and
+        nodes that declare ``join: all``."""
+        node = self.spec.nodes[self.index[node_id]]
+        return node.AGGREGATES or getattr(node, "join", None) == "all"
+
+    def topological_order(self) -> list[str]:
+        """Control nodes (and ``END``) in an order where every forward edge points ahead."""
+        import networkx as nx
+
+        return list(nx.lexicographical_topological_sort(self.dag, key=lambda n: self.index.get(n, len(self.index))))
+
+
+def _back_edges(graph: Any, roots: list[str], order: dict[str, int]) -> set[tuple[str, str]]:
+    """Edges into a node still on the depth-first stack, visiting successors in declaration order."""
+    colour: dict[str, int] = {}
+    back: set[tuple[str, str]] = set()
+    for root in roots:
+        if root in colour:
+            continue
+        colour[root] = 1
+        stack = [(root, iter(sorted(graph.successors(root), key=lambda n: order.get(n, len(order)))))]
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                colour[node] = 2
+                stack.pop()
+            elif colour.get(nxt) == 1:
+                back.add((node, nxt))
+            elif nxt not in colour:
+                colour[nxt] = 1
+                stack.append((nxt, iter(sorted(graph.successors(nxt), key=lambda n: order.get(n, len(order))))))
+    return back
+
+
+def analyze(spec: GraphSpec) -> ControlFlow:
+    """Compute the control-flow facts of ``spec``."""
+    import networkx as nx
+
+    index: dict[str, int] = {}
+    for i, node in enumerate(spec.nodes):
+        index.setdefault(node.id, i)
+    templates: dict[str, str] = {}
+    for node in spec.nodes:
+        if isinstance(node, SpawnNode) and isinstance(node.child, str) and node.child in index:
+            templates.setdefault(node.child, node.id)
+
+    graph = nx.DiGraph()
+    graph.add_nodes_from(n for n in index if n not in templates)
+    graph.add_node(END)
+    edge_ids: list[int] = []
+    # First edge per (from, to) wins; the edge's order among a node's out-edges is the routing order.
+    for k, edge in enumerate(spec.edges):
+        if edge.from_ not in index or (edge.to not in index and edge.to != END) or graph.has_edge(edge.from_, edge.to):
+            continue
+        graph.add_edge(edge.from_, edge.to, index=k, conditional=edge.when is not None)
+        edge_ids.append(k)
+
+    node_order = {n: i for i, n in enumerate(index)}
+    roots = [spec.entry] if spec.entry in graph else []
+    roots += [n for n in index if n in graph]
+    back_pairs = _back_edges(graph, roots, node_order)
+    back = frozenset(graph.edges[u, v]["index"] for u, v in back_pairs)
+    dag = nx.DiGraph()
+    dag.add_nodes_from(graph.nodes)
+    dag.add_edges_from((u, v, d) for u, v, d in graph.edges(data=True) if (u, v) not in back_pairs)
+
+    component: dict[str, int] = {}
+    for c, nodes in enumerate(nx.strongly_connected_components(graph)):
+        for n in nodes:
+            component[n] = c
+    loops = frozenset(
+        d["index"]
+        for u, v, d in graph.edges(data=True)
+        if d["conditional"] and v != END and (u == v or component[u] == component[v])
+    )
+
+    routers = {u for u, _, d in graph.edges(data=True) if d["conditional"]}
+    requires: dict[str, Choices] = {}
+    edge_requires: dict[int, Choices] = {}
+    for n in nx.lexicographical_topological_sort(dag, key=lambda n: node_order.get(n, len(node_order))):
+        ins = list(dag.in_edges(n, data=True))
+        for u, _, d in ins:
+            choice = {u: d["index"]} if u in routers else {}
+            edge_requires[d["index"]] = {**requires[u], **choice}
+        requires[n] = _intersect([edge_requires[d["index"]] for _, _, d in ins]) if ins else {}
+    for u, _, d in graph.edges(data=True):
+        if d["index"] in back:
+            edge_requires[d["index"]] = {**requires[u], **({u: d["index"]} if u in routers else {})}
+
+    descendants = {n: nx.descendants(dag, n) for n in dag.nodes}
+    return ControlFlow(
+        spec=spec,
+        graph=graph,
+        index=index,
+        templates=templates,
+        edge_ids=edge_ids,
+        back_edges=back,
+        loop_edges=loops,
+        dag=dag,
+        requires=requires,
+        edge_requires=edge_requires,
+        descendants=descendants,
+    )
+
+
+def recursion_limit(spec: GraphSpec) -> int:
+    """The LangGraph ``recursion_limit`` (super-steps) for one run: ``limits.recursion_limit`` when set, else a
+    bound derived from the graph. Each super-step runs at least one node; every node runs at most once per pass
+    and each traversal of a loop edge starts at most one more pass, so ``nodes × (1 + Σ loop budgets) + 2``
+    (the input and output steps) is never reached by a run that obeys its round budgets."""
+    if spec.limits.recursion_limit is not None:
+        return spec.limits.recursion_limit
+    flow = analyze(spec)
+    budgets = sum(flow.round_budget(k) or 0 for k in flow.loop_edges)
+    return len(spec.nodes) * (1 + budgets) + 2
