@@ -13,9 +13,10 @@ import pytest
 from collabgraph.errors import UnknownNameError
 from collabgraph.models.offline import load_backend
 from collabgraph.models.pool import ModelSpec, default_pool
-from collabgraph.models.replay import ReplayBackend, ReplayMissError, load_gsm8k
+from collabgraph.models.replay import ReplayBackend, ReplayMissError, load_gsm8k, load_mmlu_pro
 from collabgraph.models.types import OfflineMeta, OfflineRequest
 from collabgraph.settings import data_dir
+from collabgraph.tasks import get_task
 from collabgraph.tasks.data import DataFileError
 
 LLAMA = "replay/Meta-Llama-3_1-70B-Instruct"
@@ -50,6 +51,26 @@ def test_llama_3_1_70b_reproduces_its_recorded_mmlu_pro_accuracy_exactly(
     assert len(gold) == 12_032
     assert correct == 7_556
     assert round(correct / len(gold), 3) == 0.628
+
+
+async def test_the_mmlu_pro_task_scores_replay_exactly_as_recorded(backend: ReplayBackend) -> None:
+    # What `collabgraph eval replay/... --task mmlu_pro` does: the task's own extractor on the replayed text.
+    task = get_task("mmlu_pro")
+    examples = task.examples()
+    table = load_mmlu_pro(data_dir())
+    for model in ("Meta-Llama-3_1-70B-Instruct", "Llama-2-7b-hf", "DeepSeek-Coder-V2"):
+        spec = default_pool().get(f"replay/{model}")
+        correct = 0
+        for example in examples:
+            (sample,) = backend.generate(spec, request(example.id))
+            score = await task.score(sample.text, example)
+            pred, _ = table.lookup(model, example.id) or ("", 0)
+            # The recorded letter itself, except one outside the question's options (some have fewer than 10).
+            n_options = len(example.meta["options"])
+            assert score.extracted == (pred if pred and "ABCDEFGHIJ".index(pred) < n_options else None)
+            assert score.correct == (pred == example.answer)
+            correct += score.correct
+        assert round(correct / len(examples), 4) == spec.scores["mmlu_pro"].accuracy, model
 
 
 def test_gsm8k_answers_are_the_recorded_texts_verbatim(backend: ReplayBackend) -> None:

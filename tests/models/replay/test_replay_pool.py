@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from collabgraph.models.pool import default_pool
-from collabgraph.models.replay import GSM8K_SOURCES, load_gsm8k, load_mmlu_pro
+from collabgraph.models.replay import GPT3_CONFIGS, GSM8K_SOURCES, load_gsm8k, load_mmlu_pro
 from collabgraph.settings import data_dir
+from collabgraph.tasks import get_task
 
 
 def _replay_specs() -> dict[str, object]:
@@ -50,11 +51,17 @@ def test_mmlu_pro_scores_are_the_recorded_accuracies(shared_data: Path) -> None:
     assert pool.get("replay/gemini-1.5-pro-002").scores["mmlu_pro"].accuracy == 0.7004
 
 
-def test_gsm8k_scores_are_the_recorded_correctness() -> None:
+async def test_gsm8k_scores_are_the_recorded_responses_graded_by_the_gsm8k_task() -> None:
+    task = get_task("gsm8k")
+    examples = task.examples()
     table = load_gsm8k(data_dir())
     pool = default_pool()
     for model, source in GSM8K_SOURCES.items():
-        correct = table.correct[model]
+        graded = [(await task.score(table.texts[model][e.id], e)).correct for e in examples]
         score = pool.get(f"replay/{model}").scores["gsm8k"]
-        assert score.accuracy == round(sum(correct.values()) / len(correct), 4), model
+        assert score.accuracy == round(sum(graded) / len(examples), 4), model
         assert score.source.startswith(f"recorded in shared data: {source}")
+        if model in GPT3_CONFIGS:
+            # The GPT-3 file's own is_correct labels agree with the task on every question.
+            assert graded == [table.correct[model][e.id] for e in examples], model
+    assert pool.get("replay/gpt-4-1106-preview").scores["gsm8k"].accuracy == 0.8878
