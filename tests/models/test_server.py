@@ -10,11 +10,12 @@ import aiohttp
 import openai
 import pytest
 
+from collabgraph.errors import ModelCallError
 from collabgraph.models import server as server_module
 from collabgraph.models.offline import OfflineBackend, load_backend
 from collabgraph.models.pool import ModelPool, ModelSpec, default_pool
 from collabgraph.models.server import FaultInjector, make_app, serve_in_background, served_models, served_pool_entry
-from collabgraph.models.types import OfflineRequest, OfflineSample
+from collabgraph.models.types import OfflineMeta, OfflineRequest, OfflineSample
 
 LLAMA = "replay/Meta-Llama-3_1-70B-Instruct"
 FAKE_SIM = "sim/fake-model"
@@ -359,3 +360,32 @@ async def test_the_openai_client_sees_injected_rate_limits(pool: ModelPool, fake
                     )
         finally:
             await client.close()
+
+
+async def test_the_gateway_completes_every_call_through_injected_faults(pool: ModelPool) -> None:
+    from collabgraph.models.gateway import Gateway
+
+    served_meta = OfflineMeta(task="mmlu_pro", example_id="mmlu_pro/70", answer="I", answer_format="letter")
+    messages = [{"role": "user", "content": "Which option?"}]
+    app = make_app(pool, fail_rate=0.3, hang_s=0.05, seed=2, retry_after_s=0.01)
+    async with serve_in_background(app) as url:
+        entry = ModelSpec.model_validate(served_pool_entry(pool.get(LLAMA), url))
+        gateway_pool = pool.merged(ModelPool({"http/llama": entry}))
+        async with Gateway(gateway_pool, cache=None, timeout_s=30, backoff_base_s=0.01, backoff_max_s=0.02) as gateway:
+            results = await asyncio.gather(
+                *(gateway.complete("http/llama", messages, n=2, meta=served_meta) for _ in range(30))
+            )
+            totals = gateway.totals()["http/llama"]
+            with pytest.raises(ModelCallError) as info:
+                await gateway.complete(
+                    "http/llama", messages, meta=served_meta.model_copy(update={"example_id": "x/1"})
+                )
+    assert all(c.text.endswith("The answer is (I).") for r in results for c in r)
+    assert (totals.failures, totals.requests) == (0, 30)
+    assert totals.attempts > totals.requests  # faults were met, and retried
+    # Per-sample virtual latency reaches the gateway through the response's "collabgraph" extension.
+    first = results[0][0]
+    assert first.usage.latency_s == pytest.approx(entry.ttft_s + first.usage.completion_tokens / entry.throughput_tok_s)
+    # A question with no recording is final: one attempt, a 404 naming the model and the question.
+    assert (info.value.status, info.value.attempts) == (404, 1)
+    assert "'x/1'" in str(info.value)
