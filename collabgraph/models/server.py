@@ -186,15 +186,16 @@ def make_app(
 
 @asynccontextmanager
 async def serve_in_background(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    """Serve ``app`` on ``host:port`` (0: a free port) while the block runs; yields the base URL
-    (``http://127.0.0.1:PORT/v1``). In-flight requests are cancelled when the block ends."""
+    """Serve ``app`` on ``host:port`` (0: a free port) while the block runs; yields the base URL a client on
+    this machine uses (``http://127.0.0.1:PORT/v1``). In-flight requests are cancelled when the block ends."""
     runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=_SHUTDOWN_TIMEOUT_S, access_log=None)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
         await site.start()
         bound = runner.addresses[0][1]
-        shown = f"[{host}]" if ":" in host else host
+        # A server on every interface is reached locally through the loopback address.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
         yield f"http://{shown}:{bound}/v1"
     finally:
         await runner.cleanup()

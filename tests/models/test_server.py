@@ -118,6 +118,13 @@ async def test_one_model_is_found_by_its_name_with_slashes(base_url: str) -> Non
     assert "did you mean" in assert_openai_error(payload, "model_not_found")
 
 
+async def test_health_answers_and_a_server_on_every_interface_is_reached_through_loopback(pool: ModelPool) -> None:
+    async with serve_in_background(make_app(pool), host="0.0.0.0") as url:
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/v1")
+        async with aiohttp.ClientSession() as session, session.get(url.removesuffix("/v1") + "/health") as resp:
+            assert resp.status == 200
+
+
 async def test_a_replay_completion_returns_the_recorded_letter(base_url: str) -> None:
     status, payload, _ = await post(base_url, body())
     assert status == 200
