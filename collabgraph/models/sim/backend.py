@@ -1,0 +1,313 @@
+"""SimBackend: the ``sim/`` offline provider, a calibrated and deterministic simulator of named real models.
+
+For each sample it decides, from the model's calibrated ability (``irt``), the question's difficulty and a
+per-(model, question) latent, whether the sample is right; picks a wrong answer from the question's shared
+list of plausible wrong answers (``answers``) when it is not; and writes text in the task's format (``text``),
+with token counts and virtual latency. Roles other than ``answer`` react to the candidates in the metadata
+(``context``). The question and its gold answer come only from ``request.meta``; the prompt is only counted.
+
+Latency of one sample (virtual seconds)::
+
+    ttft_s + prompt_tokens / (PREFILL_SPEEDUP · throughput_tok_s) + completion_tokens / throughput_tok_s
+
+``ttft_s`` is the fixed part (queueing, network, a short prompt's prefill); long prompts add their prefill at
+PREFILL_SPEEDUP times the decode rate. The n samples of one request each carry their own latency (a gateway
+serving them in parallel takes the maximum).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from collabgraph.errors import CollabgraphError
+from collabgraph.models.pool import ModelPool, ModelSpec
+from collabgraph.models.sim.answers import same_answer, wrong_answers
+from collabgraph.models.sim.context import (
+    DEFAULT_PLAN_STEPS,
+    VERIFY_BONUS_LOGIT,
+    CandidateView,
+    critique_flag_probability,
+    critique_text,
+    fuse_probability,
+    plan_text,
+    select_probability,
+)
+from collabgraph.models.sim.draws import rng, unit
+from collabgraph.models.sim.irt import Ability, knowledge_latent, percentile
+from collabgraph.models.sim.sampling import sample_latent, zipf_index
+from collabgraph.models.sim.text import count_tokens, final_line, prompt_tokens, reasoning, target_length
+from collabgraph.models.types import OfflineMeta, OfflineRequest, OfflineSample, Role
+
+__all__ = [
+    "ANSWER_FORMATS",
+    "ORACLE_ID",
+    "PREFILL_SPEEDUP",
+    "SUPPORTED_ROLES",
+    "Decision",
+    "SimBackend",
+    "SimError",
+]
+
+ORACLE_ID = "sim/oracle"
+"""The litellm id of the model that is always right (gold answer, canonical solution)."""
+
+PREFILL_SPEEDUP = 20.0
+"""Prompt tokens are processed this many times faster than completion tokens are generated (prefill is one
+batched forward pass; decode is one pass per token)."""
+
+SUPPORTED_ROLES: tuple[Role, ...] = ("answer", "fuse", "refine", "select", "critique", "plan")
+"""Roles the simulator answers; ``localize`` and ``patch`` (software repair) are not simulated yet."""
+
+ANSWER_FORMATS = ("gsm8k", "boxed", "letter", "code", "expression")
+
+
+class SimError(CollabgraphError):
+    """A request the simulator cannot answer: a missing or malformed field, an unsupported role, or a pool
+    entry without the published scores it calibrates to. The message says which and what would be valid."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one sample says and whether it is right (``None`` for roles without a right answer: plan)."""
+
+    text: str
+    correct: bool | None
+    answer: str | None
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+class SimBackend:
+    """Answers ``sim/<model>`` requests; see the module docstring. Built as ``SimBackend(pool=…, data_dir=…)``
+    (``data_dir`` is unused: the simulator needs no data files)."""
+
+    def __init__(self, pool: ModelPool | None = None, data_dir: Path | None = None) -> None:
+        self.pool = pool
+        self.data_dir = data_dir
+        self._abilities: dict[tuple[str, str], Ability] = {}
+
+    # ---- calibration ------------------------------------------------------------------------------------
+
+    def ability(self, spec: ModelSpec, task: str) -> Ability:
+        """The model's calibrated ability on ``task``: from its published score for the task, else from the
+        unweighted mean of its published scores over the tasks it has (the fallback is named in ``source``)."""
+        key = (spec.litellm_id + "\x1f" + _fingerprint(sorted((t, s.accuracy) for t, s in spec.scores.items())), task)
+        cached = self._abilities.get(key)
+        if cached is not None:
+            return cached
+        if task in spec.scores:
+            score = spec.scores[task]
+            ability = Ability.calibrated(score.accuracy, score.source)
+        elif spec.scores:
+            mean = sum(s.accuracy for s in spec.scores.values()) / len(spec.scores)
+            names = ", ".join(sorted(spec.scores))
+            ability = Ability.calibrated(mean, f"fallback: no score for {task!r}; mean of the scores for {names}")
+        else:
+            raise SimError(
+                f"{spec.name or spec.litellm_id}: a sim model needs published scores to calibrate to; add "
+                "'scores: {gsm8k: {accuracy: 0.8, source: <citation>}, …}' to its pool entry"
+            )
+        self._abilities[key] = ability
+        return ability
+
+    # ---- the protocol -----------------------------------------------------------------------------------
+
+    def generate(self, spec: ModelSpec, request: OfflineRequest) -> list[OfflineSample]:
+        """``request.n`` samples numbered from ``request.first_sample``; each depends only on (request.seed,
+        model, example id, sample index) and the request's content."""
+        self._check(spec, request)
+        p_tokens = prompt_tokens(request.messages)
+        out: list[OfflineSample] = []
+        for k in range(request.first_sample, request.first_sample + request.n):
+            decision = self.decide(spec, request, k)
+            text, finish = decision.text, "stop"
+            c_tokens = count_tokens(text)
+            if request.max_tokens is not None and c_tokens > request.max_tokens:
+                text, finish = text[: request.max_tokens * 4], "length"
+                c_tokens = count_tokens(text)
+            latency = (
+                spec.ttft_s + p_tokens / (PREFILL_SPEEDUP * spec.throughput_tok_s) + c_tokens / spec.throughput_tok_s
+            )
+            out.append(
+                OfflineSample(
+                    text=text,
+                    prompt_tokens=p_tokens,
+                    completion_tokens=c_tokens,
+                    latency_s=latency,
+                    finish_reason=finish,
+                )
+            )
+        return out
+
+    def _check(self, spec: ModelSpec, request: OfflineRequest) -> None:
+        meta = request.meta
+        where = f"{spec.name or spec.litellm_id}, example {meta.example_id!r}"
+        if not spec.litellm_id.startswith("sim/"):
+            raise SimError(f"{where}: litellm_id {spec.litellm_id!r} is not a sim model (expected 'sim/<name>')")
+        if meta.role not in SUPPORTED_ROLES:
+            raise SimError(
+                f"{where}: role {meta.role!r} is not simulated; supported roles: {', '.join(SUPPORTED_ROLES)}"
+            )
+        if meta.answer_format not in ANSWER_FORMATS:
+            raise SimError(
+                f"{where}: meta.answer_format {meta.answer_format!r} is unknown; expected one of "
+                f"{', '.join(ANSWER_FORMATS)}"
+            )
+        if not meta.task:
+            raise SimError(f"{where}: meta.task is empty; the simulator calibrates per task")
+        if not meta.example_id:
+            raise SimError(f"{spec.name or spec.litellm_id}: meta.example_id is empty")
+        if not meta.answer.strip() and meta.role != "plan":
+            raise SimError(f"{where}: meta.answer (the gold answer) is empty")
+        if meta.role in ("fuse", "refine", "select", "critique") and not meta.candidates:
+            raise SimError(f"{where}: role {meta.role!r} needs meta.candidates (the answers it reads)")
+        steps = meta.extra.get("subtasks", DEFAULT_PLAN_STEPS)
+        if meta.role == "plan" and (not isinstance(steps, int) or not 1 <= steps <= 5):
+            raise SimError(f"{where}: meta.extra['subtasks'] must be an integer from 1 to 5, got {steps!r}")
+
+    # ---- decisions --------------------------------------------------------------------------------------
+
+    def decide(self, spec: ModelSpec, request: OfflineRequest, k: int) -> Decision:
+        """Sample ``k`` of ``request``: its text, whether it is right, and the answer it states."""
+        meta = request.meta
+        if meta.role == "plan":
+            steps = meta.extra.get("subtasks", DEFAULT_PLAN_STEPS)
+            return Decision(text=plan_text(meta.answer_format, int(steps)), correct=None, answer=None)
+        model = spec.litellm_id
+        oracle = model == ORACLE_ID
+        x = percentile(meta.example_id, meta.difficulty)
+        ability = None if oracle else self.ability(spec, meta.task)
+        shared = knowledge_latent(model, meta.task, x)
+        noise_key = (request.seed, model, meta.example_id, k, meta.role)
+        u = sample_latent(shared, request.temperature, *noise_key)
+        own = 1.0 if ability is None else ability.p_correct(x)
+        v = 1.0 if ability is None else ability.p_with_bonus(x, VERIFY_BONUS_LOGIT)
+        content = _fingerprint(meta.role, [(c.answer, c.correct) for c in meta.candidates])
+        # Wording and the choice of wrong answer: fixed per question at temperature 0, per sample above.
+        word_key: tuple[object, ...] = (model, meta.example_id, content)
+        if request.temperature > 0:
+            word_key += (request.seed, k)
+        r = rng("wording", *word_key)
+        wrong_u = sample_latent(unit("wrong-choice", model, meta.example_id), request.temperature, *noise_key, "wrong")
+
+        if meta.role == "critique":
+            return self._critique(spec, meta, u, v, own, wrong_u, r, oracle)
+        if meta.role == "answer":
+            correct = oracle or u < own
+            answer = meta.answer if correct else self._wrong(meta, wrong_u)
+            preface = ""
+        else:
+            view = CandidateView.of(meta.candidates)
+            if meta.role == "select":
+                return self._select(spec, meta, view, u, v, wrong_u, r, oracle)
+            correct = oracle or u < fuse_probability(view, v, own)
+            if correct:
+                answer = meta.answer
+            elif view.wrong_beats_right and view.plurality_wrong is not None and wrong_u < 1.0 - v:
+                answer = view.plurality_wrong  # it followed the crowd
+            else:
+                answer = self._wrong(meta, wrong_u)
+            preface = _summary(meta.role, meta, view)
+        return Decision(text=self._write(spec, meta, answer, not correct, r, preface), correct=correct, answer=answer)
+
+    def _wrong(self, meta: OfflineMeta, u: float) -> str:
+        try:
+            options = wrong_answers(
+                meta.answer,
+                meta.answer_format,
+                meta.example_id,
+                tuple(meta.distractors),
+                meta.extra.get("entry_point"),
+                meta.extra.get("n_options"),
+            )
+        except ValueError as exc:
+            raise SimError(f"example {meta.example_id!r}: {exc}") from None
+        return options[zipf_index(u, len(options))]
+
+    def _write(
+        self, spec: ModelSpec, meta: OfflineMeta, answer: str, wrong: bool, r: random.Random, preface: str
+    ) -> str:
+        length = target_length(meta.task, meta.answer_format, spec.family, wrong, r)
+        body = reasoning(meta.answer_format, length, r)
+        head = f"{preface}\n" if preface else ""
+        return f"{head}{body}\n{final_line(meta.answer_format, answer)}"
+
+    def _critique(
+        self,
+        spec: ModelSpec,
+        meta: OfflineMeta,
+        u: float,
+        v: float,
+        own: float,
+        wrong_u: float,
+        r: random.Random,
+        oracle: bool,
+    ) -> Decision:
+        candidate = meta.candidates[0]
+        if oracle:
+            flag = not candidate.correct
+        else:
+            p_flag = critique_flag_probability(candidate.correct, v)
+            # A critic that knows the question (low latent) catches errors; one that does not raises alarms.
+            flag = u < p_flag if not candidate.correct else u > 1.0 - p_flag
+        own_answer = meta.answer if (oracle or u < own) else self._wrong(meta, wrong_u)
+        shown = own_answer if meta.answer_format != "code" else None
+        cand = candidate.answer if meta.answer_format != "code" else None
+        text = critique_text(flag, cand, shown, r)
+        return Decision(text=text, correct=flag != candidate.correct, answer=None)
+
+    def _select(
+        self,
+        spec: ModelSpec,
+        meta: OfflineMeta,
+        view: CandidateView,
+        u: float,
+        v: float,
+        wrong_u: float,
+        r: random.Random,
+        oracle: bool,
+    ) -> Decision:
+        right = [i for i, c in enumerate(meta.candidates) if c.correct]
+        summary = _summary("select", meta, view)
+        if oracle and not right:
+            # The oracle is always right: with no right candidate to pick, it says so and gives the gold answer.
+            preface = f"{summary}\nNone of the candidates is correct."
+            return Decision(
+                text=self._write(spec, meta, meta.answer, False, r, preface), correct=True, answer=meta.answer
+            )
+        correct = bool(right) and (oracle or u < select_probability(view, v))
+        if correct:
+            index = right[int(wrong_u * len(right))]
+            answer = meta.answer
+        else:
+            wrong = [i for i, c in enumerate(meta.candidates) if not c.correct]
+            index = view.plurality_wrong_index if view.plurality_wrong_index is not None else wrong[0]
+            answer = meta.candidates[index].answer or self._wrong(meta, wrong_u)
+        preface = f"{summary}\nCandidate {index + 1} is the most convincing.\nSELECTED: {index + 1}"
+        return Decision(text=self._write(spec, meta, answer, not correct, r, preface), correct=correct, answer=answer)
+
+
+def _summary(role: str, meta: OfflineMeta, view: CandidateView) -> str:
+    """A sentence on what the candidates say (their answers, grouped), as a reader of them would write."""
+    if meta.answer_format == "code":
+        return f"I reviewed the {view.n} candidate implementation(s) and compared their behaviour on the examples."
+    groups: list[tuple[str, list[int]]] = []
+    for i, cand in enumerate(meta.candidates):
+        shown = cand.answer if cand.answer is not None else "no answer"
+        for g, (answer, members) in enumerate(groups):
+            if same_answer(answer, shown):
+                groups[g] = (answer, [*members, i + 1])
+                break
+        else:
+            groups.append((shown, [i + 1]))
+    parts = [
+        f"candidate{'s' if len(m) > 1 else ''} {', '.join(map(str, m))} {'reach' if len(m) > 1 else 'reaches'} {a}"
+        for a, m in groups
+    ]
+    verb = {"fuse": "Combining", "refine": "Revising", "select": "Comparing"}.get(role, "Reading")
+    return f"{verb} the {view.n} candidate solution(s): " + "; ".join(parts) + "."
