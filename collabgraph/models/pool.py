@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +34,11 @@ _DIRECT_PROVIDERS = (
     "bedrock/",
     "vertex_ai/",
 )
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Prefixes of real API keys (OpenAI, Anthropic, Google, Groq, GitHub, Hugging Face) that are also valid names.
+_KEY_PREFIXES = ("sk_", "AIza", "gsk_", "ghp_", "hf_")
 
 
 class PublishedScore(BaseModel):
@@ -74,8 +80,12 @@ class ModelSpec(BaseModel):
     @field_validator("api_key_env")
     @classmethod
     def _not_a_key(cls, v: str | None) -> str | None:
-        if v is not None and (v.startswith(("sk-", "sk_")) or len(v) > 64):
-            raise ValueError("api_key_env names an environment variable (e.g. OPENAI_API_KEY), not the key itself")
+        # The message never repeats the value: it may be a real key pasted in by mistake.
+        if v is not None and (not _ENV_NAME.fullmatch(v) or v.startswith(_KEY_PREFIXES) or len(v) > 64):
+            raise ValueError(
+                "api_key_env names an environment variable (e.g. OPENAI_API_KEY), not the key itself; "
+                "keep keys out of pool files"
+            )
         return v
 
     @property
@@ -156,7 +166,30 @@ class ModelPool:
         }
 
 
-def _parse(data: object, source: str) -> ModelPool:
+def _yaml_line(text: str, loc: Sequence[str | int]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (the deepest part of it that exists), if ``text`` parses."""
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == part:
+                    line, child = key.start_mark.line + 1, value
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _parse(data: object, source: str, text: str | None = None) -> ModelPool:
     if not isinstance(data, dict):
         raise ConfigError(source, [ErrorItem("<root>", "expected a mapping with keys 'schema' and 'models'")])
     if data.get("schema") != POOL_SCHEMA:
@@ -177,12 +210,19 @@ def _parse(data: object, source: str) -> ModelPool:
         items = []
         fields = set(ModelSpec.model_fields)
         for err in exc.errors():
-            loc = format_loc([p for p in err["loc"] if p != "schema_"])
-            hint = None
+            parts = [p for p in err["loc"] if p != "schema_"]
+            loc = format_loc(parts)
+            line = _yaml_line(text, parts) if text is not None else None
+            if line is not None:
+                loc += f" (line {line})"
+            msg, hint = err["msg"].removeprefix("Value error, "), None
             if err["type"] == "extra_forbidden":
-                near = closest(str(err["loc"][-1]), fields, n=1)
-                hint = f"did you mean {near[0]!r}?" if near else "see `collabgraph schema models`"
-            items.append(ErrorItem(loc, err["msg"], hint))
+                msg = f"unknown field {str(parts[-1])!r}"
+                near = closest(str(parts[-1]), fields, n=1)
+                hint = f"did you mean {near[0]!r}?" if near else "fields: " + ", ".join(sorted(fields))
+            elif err["type"] == "missing":
+                msg = f"missing required field {str(parts[-1])!r}"
+            items.append(ErrorItem(loc, msg, hint))
         raise ConfigError(source, items) from None
     return ModelPool(parsed.models)
 
@@ -192,13 +232,14 @@ def load_pool(path: str | Path, *, with_default: bool = True) -> ModelPool:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(str(p), [ErrorItem("<file>", "no such file")])
+    text = p.read_text()
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "<file>"
         raise ConfigError(str(p), [ErrorItem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
-    pool = _parse(data, str(p))
+    pool = _parse(data, str(p), text)
     return default_pool().merged(pool) if with_default else pool
 
 

@@ -3,6 +3,8 @@ sample numbering, batching, the per-sample cache, accounting, records, and the e
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -91,7 +93,9 @@ async def test_n_samples_come_back_numbered_from_first_sample(gateway: Gateway, 
 
 
 async def test_message_objects_are_accepted(gateway: Gateway, backend: FakeBackend) -> None:
-    await gateway.complete("fakeoffline/m", [Message(role="system", content="s"), Message(role="user", content="u")], meta=META)
+    await gateway.complete(
+        "fakeoffline/m", [Message(role="system", content="s"), Message(role="user", content="u")], meta=META
+    )
     assert backend.requests[0].messages == ({"role": "system", "content": "s"}, {"role": "user", "content": "u"})
 
 
@@ -114,7 +118,9 @@ async def test_gaps_in_the_cache_are_filled_by_contiguous_runs(gateway: Gateway,
     assert [c.cached for c in out] == [True, False, False, True, False, False]
 
 
-async def test_a_second_identical_call_is_free(gateway: Gateway, backend: FakeBackend, records: list[CallRecord]) -> None:
+async def test_a_second_identical_call_is_free(
+    gateway: Gateway, backend: FakeBackend, records: list[CallRecord]
+) -> None:
     await gateway.complete("fakeoffline/m", PROMPT, n=2, meta=META)
     out = await gateway.complete("fakeoffline/m", PROMPT, n=2, meta=META)
     assert len(backend.requests) == 1
@@ -204,7 +210,8 @@ async def test_bad_sample_ranges_are_refused(gateway: Gateway, kwargs: dict[str,
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"), [({"timeout_s": 0}, r"timeout_s must be > 0"), ({"max_retries": -1}, r"max_retries must be >= 0")]
+    ("kwargs", "message"),
+    [({"timeout_s": 0}, r"timeout_s must be > 0"), ({"max_retries": -1}, r"max_retries must be >= 0")],
 )
 def test_bad_gateway_settings_are_refused(kwargs: dict[str, float], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -219,6 +226,32 @@ async def test_default_cache_lives_in_the_cache_dir(
         await gateway.complete("fakeoffline/m", PROMPT, meta=META)
     with CallCache(tmp_path / "cg" / "calls.sqlite") as cache:
         assert len(cache) == 1
+
+
+def _ask_in_another_process(path: str) -> None:
+    register_backend("fakeoffline", FakeBackend())
+
+    async def ask() -> None:
+        with CallCache(path) as cache:
+            await Gateway(ModelPool({"fakeoffline/m": SPEC}), cache=cache).complete(
+                "fakeoffline/m", PROMPT, n=4, meta=META, temperature=1.0
+            )
+
+    asyncio.run(ask())
+
+
+async def test_processes_share_the_cache(tmp_path: Path, backend: FakeBackend) -> None:
+    path = str(tmp_path / "shared.sqlite")
+    child = multiprocessing.get_context("spawn").Process(target=_ask_in_another_process, args=(path,))
+    child.start()
+    await asyncio.to_thread(child.join, 120)
+    assert child.exitcode == 0
+    with CallCache(path) as cache:
+        out = await Gateway(ModelPool({"fakeoffline/m": SPEC}), cache=cache).complete(
+            "fakeoffline/m", PROMPT, n=6, meta=META, temperature=1.0
+        )
+    assert [c.cached for c in out] == [True] * 4 + [False] * 2
+    assert [(r.first_sample, r.n) for r in backend.requests] == [(4, 2)]
 
 
 def test_importing_the_package_does_not_import_litellm() -> None:
