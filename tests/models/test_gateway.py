@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,7 +205,7 @@ async def test_unknown_model_names_the_closest(gateway: Gateway) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"), [({"n": 0}, r"n must be >= 1, got 0"), ({"first_sample": -1}, r"first_sample must be >= 0")]
 )
-async def test_bad_sample_ranges_are_refused(gateway: Gateway, kwargs: dict[str, int], message: str) -> None:
+async def test_bad_sample_ranges_are_refused(gateway: Gateway, kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         await gateway.complete("fakeoffline/m", PROMPT, meta=META, **kwargs)
 

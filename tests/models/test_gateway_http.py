@@ -16,7 +16,7 @@ from tests.models.scripted_server import ScriptedServer, scripted_server
 
 PROMPT = [{"role": "user", "content": "What is 6 * 7?"}]
 META = OfflineMeta(task="gsm8k", example_id="gsm8k/test/17", answer="42", answer_format="gsm8k")
-FAST = {"backoff_base_s": 0.001, "backoff_max_s": 0.005}
+FAST: dict[str, Any] = {"backoff_base_s": 0.001, "backoff_max_s": 0.005}
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
-import litellm
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from litellm import exceptions as llm
 
 from collabgraph.errors import CollabgraphError, ModelCallError
 from collabgraph.models.retry import RetryPolicy, classify, retry_after_s, with_retries
@@ -23,15 +24,16 @@ def response(status: int, headers: dict[str, str] | None = None) -> httpx.Respon
 
 
 def litellm_error(status: int) -> Exception:
-    kinds: dict[int, type[Exception]] = {
-        400: litellm.BadRequestError,
-        401: litellm.AuthenticationError,
-        404: litellm.NotFoundError,
-        429: litellm.RateLimitError,
-        500: litellm.InternalServerError,
-        503: litellm.ServiceUnavailableError,
+    kinds: dict[int, Any] = {
+        400: llm.BadRequestError,
+        401: llm.AuthenticationError,
+        404: llm.NotFoundError,
+        429: llm.RateLimitError,
+        500: llm.InternalServerError,
+        503: llm.ServiceUnavailableError,
     }
-    return kinds[status](message="boom", llm_provider="openai", model="m", response=response(status))
+    error: Exception = kinds[status](message="boom", llm_provider="openai", model="m", response=response(status))
+    return error
 
 
 @pytest.mark.parametrize(
@@ -43,8 +45,8 @@ def test_litellm_errors_are_classified_by_status(status: int, retryable: bool) -
 
 
 def test_transport_errors_and_timeouts_are_retried() -> None:
-    assert classify(litellm.APIConnectionError(message="refused", llm_provider="openai", model="m")).retryable
-    assert classify(litellm.Timeout(message="slow", model="m", llm_provider="openai")).retryable
+    assert classify(llm.APIConnectionError(message="refused", llm_provider="openai", model="m")).retryable
+    assert classify(llm.Timeout(message="slow", model="m", llm_provider="openai")).retryable
     assert classify(TimeoutError()).retryable
     assert classify(ConnectionResetError("reset")).retryable
 
@@ -54,8 +56,8 @@ def test_an_offline_refusal_inside_a_litellm_error_is_permanent() -> None:
         try:
             raise CollabgraphError("no record for question 'gsm8k/test/3'")
         except CollabgraphError as inner:
-            raise litellm.APIConnectionError(message=str(inner), llm_provider="replay", model="m") from None
-    except litellm.APIConnectionError as outer:
+            raise llm.APIConnectionError(message=str(inner), llm_provider="replay", model="m") from None
+    except llm.APIConnectionError as outer:
         failure = classify(outer)
     assert not failure.retryable and failure.message == "no record for question 'gsm8k/test/3'"
 
@@ -65,7 +67,7 @@ def test_programming_errors_are_not_retried() -> None:
 
 
 def test_retry_after_is_read_from_the_error() -> None:
-    error = litellm.RateLimitError(
+    error = llm.RateLimitError(
         message="slow down", llm_provider="openai", model="m", response=response(429, {"Retry-After": "7"})
     )
     assert classify(error).retry_after == 7.0
