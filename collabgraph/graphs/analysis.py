@@ -1,6 +1,11 @@
-"""The control-flow structure of a graph, computed once with networkx: loops, routers, fan-ins, parallelism,
-dominance. Validation reads it to find errors; the compiler reads it to wire LangGraph (which edges are loop
-edges with a round budget, which nodes must wait for every incoming branch)."""
+"""The control-flow structure of a graph, computed once with networkx: loops, routers, fan-ins, parallelism and
+which inputs are sure to exist. Validation reads it to find errors; the compiler reads it to wire LangGraph
+(which edges are loop edges with a round budget, which nodes must wait for every incoming branch).
+
+Within one pass (loops aside), whether a node runs depends only on the branches routers take. Each node gets a
+*run condition*: a set of terms, each a consistent set of router choices (router id, edge index); the node runs
+when the choices of some term are made. Static fan-outs run every branch, so they add no choices.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +21,40 @@ if TYPE_CHECKING:
 
 __all__ = ["ControlFlow", "analyze", "recursion_limit"]
 
-Choices = dict[str, int]
-"""Router choices a run must have made: router node id -> index of the edge it took."""
+Term = frozenset[tuple[str, int]]
+"""Router choices (router id, index of the edge it takes) made together."""
+RunCondition = frozenset[Term]
+"""A node runs in a pass when every choice of one of its terms is made."""
 
 
-def _exclusive(a: Choices, b: Choices) -> bool:
-    return any(r in b and b[r] != k for r, k in a.items())
+def _consistent(a: Term, b: Term) -> bool:
+    chosen = dict(a)
+    return all(chosen.get(r, k) == k for r, k in b)
 
 
-def _intersect(items: list[Choices]) -> Choices:
-    first, *rest = items
-    return {r: k for r, k in first.items() if all(other.get(r) == k for other in rest)}
+def _implies(term: Term, cond: RunCondition) -> bool:
+    return any(t <= term for t in cond)
+
+
+def _normalize(terms: Iterable[Term], branches: dict[str, frozenset[int]]) -> RunCondition:
+    """Drop contradictory and subsumed terms, and merge terms that differ only in covering every branch of one
+    router (``{r: a}`` or ``{r: b}`` for a router with branches a, b is simply ``{}``)."""
+    current = {t for t in terms if len(dict(t)) == len(t)}
+    changed = True
+    while changed:
+        changed = False
+        groups: dict[tuple[str, Term], set[int]] = {}
+        for t in current:
+            for r, k in t:
+                groups.setdefault((r, t - {(r, k)}), set()).add(k)
+        for (r, rest), ks in groups.items():
+            if ks >= branches.get(r, frozenset()) and rest not in current:
+                current.add(rest)
+                changed = True
+        minimal = {t for t in current if not any(o < t for o in current)}
+        changed = changed or minimal != current
+        current = minimal
+    return frozenset(current)
 
 
 @dataclass
@@ -49,9 +77,13 @@ class ControlFlow:
     loop_edges: frozenset[int]
     """Conditional edges on a cycle: each is taken at most ``round_budget`` times per example."""
     dag: Any = field(repr=False)
-    requires: dict[str, Choices] = field(repr=False)
-    edge_requires: dict[int, Choices] = field(repr=False)
+    runs_when: dict[str, RunCondition] = field(repr=False)
+    """Per control node, the router choices under which it runs in a pass."""
+    fires_when: dict[int, RunCondition] = field(repr=False)
+    """Per forward edge, the router choices under which it fires."""
     descendants: dict[str, set[str]] = field(repr=False)
+    branches: dict[str, frozenset[int]] = field(repr=False)
+    """Per node, the indices of its kept out-edges (a router's branches)."""
 
     def out_edges(self, node_id: str) -> list[int]:
         """Indices of a node's kept out-edges, in declaration order (the order a router tries them)."""
@@ -92,30 +124,28 @@ class ControlFlow:
         return self.on_cycle(a) if a == b else nx.has_path(self.graph, a, b)
 
     def guaranteed(self, node_id: str, among: Iterable[str]) -> bool:
-        """Whether every forward path from the entry to ``node_id`` passes one of ``among`` (so at least one of
-        them has produced output whenever ``node_id`` runs). Vacuously true for an unreachable node."""
-        import networkx as nx
-
-        entry = self.spec.entry
-        blockers = {a for a in among if a != node_id}
-        if entry in blockers:
-            return True
-        if entry not in self.dag or node_id not in self.dag or not nx.has_path(self.dag, entry, node_id):
-            return True
-        view = nx.restricted_view(self.dag, list(blockers & set(self.dag)), [])
-        return not nx.has_path(view, entry, node_id)
+        """Whether, in every pass where ``node_id`` runs, one of ``among`` has run before it (in the same pass:
+        upstream of it without a loop, and under every router choice that lets ``node_id`` run). True for a node
+        that never runs."""
+        before = [a for a in among if a in self.runs_when and node_id in self.descendants[a]]
+        # One of several inputs is there when, together, their run conditions cover the node's: the latest of two
+        # router branches is always there after the branches meet.
+        either = _normalize((t for a in before for t in self.runs_when[a]), self.branches)
+        return all(_implies(term, either) for term in self.runs_when.get(node_id, frozenset()))
 
     def exclusive_edges(self, a: int, b: int) -> bool:
-        """Whether two edges can never both fire in one pass (they sit behind different branches of a router)."""
-        return _exclusive(self.edge_requires.get(a, {}), self.edge_requires.get(b, {}))
+        """Whether two forward edges never both fire in one pass (they sit behind different router branches)."""
+        return not any(
+            _consistent(x, y) for x in self.fires_when.get(a, frozenset()) for y in self.fires_when.get(b, frozenset())
+        )
 
     def parallel(self, a: str, b: str) -> bool:
-        """Whether two nodes can run in the same pass with neither after the other."""
-        if a == b or a not in self.requires or b not in self.requires:
+        """Whether two nodes can both run in one pass with neither upstream of the other."""
+        if a == b or a not in self.runs_when or b not in self.runs_when:
             return False
         if b in self.descendants.get(a, set()) or a in self.descendants.get(b, set()):
             return False
-        return not _exclusive(self.requires[a], self.requires[b])
+        return any(_consistent(x, y) for x in self.runs_when[a] for y in self.runs_when[b])
 
     def fan_in_pair(self, node_id: str) -> tuple[int, int] | None:
         """Two forward in-edges that can both fire in one pass (the node is a fan-in), or None."""
@@ -141,13 +171,17 @@ class ControlFlow:
 
 def _back_edges(graph: Any, roots: list[str], order: dict[str, int]) -> set[tuple[str, str]]:
     """Edges into a node still on the depth-first stack, visiting successors in declaration order."""
+
+    def successors(n: str) -> Any:
+        return iter(sorted(graph.successors(n), key=lambda s: order.get(s, len(order))))
+
     colour: dict[str, int] = {}
     back: set[tuple[str, str]] = set()
     for root in roots:
         if root in colour:
             continue
         colour[root] = 1
-        stack = [(root, iter(sorted(graph.successors(root), key=lambda n: order.get(n, len(order)))))]
+        stack = [(root, successors(root))]
         while stack:
             node, it = stack[-1]
             nxt = next(it, None)
@@ -158,7 +192,7 @@ def _back_edges(graph: Any, roots: list[str], order: dict[str, int]) -> set[tupl
                 back.add((node, nxt))
             elif nxt not in colour:
                 colour[nxt] = 1
-                stack.append((nxt, iter(sorted(graph.successors(nxt), key=lambda n: order.get(n, len(order))))))
+                stack.append((nxt, successors(nxt)))
     return back
 
 
@@ -204,18 +238,23 @@ def analyze(spec: GraphSpec) -> ControlFlow:
         if d["conditional"] and v != END and (u == v or component[u] == component[v])
     )
 
+    branches: dict[str, frozenset[int]] = {}
+    for u, _, d in graph.edges(data=True):
+        branches.setdefault(u, frozenset())
+        branches[u] |= {d["index"]}
     routers = {u for u, _, d in graph.edges(data=True) if d["conditional"]}
-    requires: dict[str, Choices] = {}
-    edge_requires: dict[int, Choices] = {}
+    runs_when: dict[str, RunCondition] = {}
+    fires_when: dict[int, RunCondition] = {}
+    entry_or_none = frozenset({frozenset()})
     for n in nx.lexicographical_topological_sort(dag, key=lambda n: node_order.get(n, len(node_order))):
         ins = list(dag.in_edges(n, data=True))
         for u, _, d in ins:
-            choice = {u: d["index"]} if u in routers else {}
-            edge_requires[d["index"]] = {**requires[u], **choice}
-        requires[n] = _intersect([edge_requires[d["index"]] for _, _, d in ins]) if ins else {}
-    for u, _, d in graph.edges(data=True):
-        if d["index"] in back:
-            edge_requires[d["index"]] = {**requires[u], **({u: d["index"]} if u in routers else {})}
+            choice = {(u, d["index"])} if u in routers else set()
+            fires_when[d["index"]] = _normalize((t | choice for t in runs_when[u]), branches)
+        if n == spec.entry:
+            runs_when[n] = entry_or_none
+        else:
+            runs_when[n] = _normalize((t for _, _, d in ins for t in fires_when[d["index"]]), branches)
 
     descendants = {n: nx.descendants(dag, n) for n in dag.nodes}
     return ControlFlow(
@@ -227,9 +266,10 @@ def analyze(spec: GraphSpec) -> ControlFlow:
         back_edges=back,
         loop_edges=loops,
         dag=dag,
-        requires=requires,
-        edge_requires=edge_requires,
+        runs_when=runs_when,
+        fires_when=fires_when,
         descendants=descendants,
+        branches=branches,
     )
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Tag, ValidationError
 from pydantic.fields import FieldInfo
 
 from collabgraph.errors import ErrorItem, closest, format_loc
+from collabgraph.graphs.ids import ALIAS_PATTERN, ID_PATTERN, IMPL_PATTERN
 
 __all__ = ["LocatedError", "duplicate_keys", "locate", "parse_loc", "pydantic_error_items"]
 
@@ -69,20 +70,26 @@ def _field_names(model: type[BaseModel]) -> list[str]:
 
 
 def _walk(root: type[BaseModel], raw: Loc) -> tuple[Loc, type[BaseModel] | None]:
-    """The location with union tags removed, and the model that holds its last part (None when unknown)."""
+    """The location with union tags and dict-key markers removed, and the model that holds its last part (None
+    when unknown)."""
     clean: list[str | int] = []
     tp: Any = root
     holder: type[BaseModel] | None = None
     for part in raw:
+        if part == "[key]":
+            continue
         members = _union_members(tp)
-        if members is not None:
+        tagged = None
+        while members is not None:
             non_none = [m for m in members if _strip(m) is not type(None)]
-            if isinstance(part, str):
-                tagged = _member_for_tag(non_none, part)
-                if tagged is not None:
-                    tp = tagged
-                    continue
+            tagged = _member_for_tag(non_none, part) if isinstance(part, str) else None
+            if tagged is not None:
+                break
             tp = non_none[0] if len(non_none) == 1 else None
+            members = _union_members(tp)
+        if tagged is not None:
+            tp = tagged
+            continue
         tp = _strip(tp)
         clean.append(part)
         holder = tp if isinstance(tp, type) and issubclass(tp, BaseModel) else None
@@ -114,6 +121,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
+_PATTERN_HINTS = {
+    ID_PATTERN: "node ids start with a letter and hold letters, digits, '_' and '-'",
+    ALIAS_PATTERN: "model aliases start with a letter and hold letters, digits, '_', '-' and '.' (no '/')",
+    IMPL_PATTERN: "write 'package.module:attr', or the name of a registered kind",
+}
+
+
 def _item(err: Any, root: type[BaseModel], prefix: Loc) -> ErrorItem:
     raw: Loc = tuple(err["loc"])
     kind = err["type"]
@@ -138,6 +152,9 @@ def _item(err: Any, root: type[BaseModel], prefix: Loc) -> ErrorItem:
         msg = f"unknown field {name!r}"
         fields = _field_names(holder) if holder is not None else []
         hint = _did_you_mean(name, fields)
+    elif kind == "string_pattern_mismatch":
+        msg = f"{_short(value)} is not a valid {'key' if raw and raw[-1] == '[key]' else 'value'} here"
+        hint = _PATTERN_HINTS.get(str(ctx.get("pattern")), f"expected the pattern {ctx.get('pattern')}")
     elif kind == "missing":
         msg = f"missing required field {str(raw[-1])!r}"
         if raw == ("schema",):
@@ -153,7 +170,7 @@ def _item(err: Any, root: type[BaseModel], prefix: Loc) -> ErrorItem:
         from collabgraph.graphs.conditions import CONDITION_KEYS
 
         guesses = [n for key in value for n in closest(str(key), CONDITION_KEYS, n=1)]
-        hint = _did_you_mean(guesses[0], list(CONDITION_KEYS)) if guesses else "keys: " + ", ".join(CONDITION_KEYS)
+        hint = f"did you mean {guesses[0]!r}?" if guesses else "keys: " + ", ".join(CONDITION_KEYS)
     elif kind.endswith(("_type", "_parsing")) and not isinstance(value, dict | list):
         msg = f"{msg}, got {_short(value)}"
     return ErrorItem(format_loc((*prefix, *loc)), msg, hint)

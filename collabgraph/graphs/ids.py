@@ -8,7 +8,17 @@ from typing import Annotated, Any
 from pydantic import Field, PlainValidator, StringConstraints
 from pydantic_core import PydanticCustomError
 
-__all__ = ["END", "ID_PATTERN", "RESERVED_IDS", "AliasName", "NodeId", "RoleRef", "ref_ids"]
+__all__ = [
+    "ALIAS_PATTERN",
+    "END",
+    "ID_PATTERN",
+    "IMPL_PATTERN",
+    "RESERVED_IDS",
+    "AliasName",
+    "NodeId",
+    "RoleRef",
+    "ref_ids",
+]
 
 END = "END"
 """The exit: an edge to ``END`` finishes the graph; the answer of the node it leaves is the final answer."""
@@ -19,6 +29,9 @@ ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]*$"
 
 RESERVED_IDS = frozenset({"END", "START"})
 
+ALIAS_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]*$"
+IMPL_PATTERN = r"^([A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_.]*|[A-Za-z][A-Za-z0-9_.-]*)$"
+
 NodeId = Annotated[
     str,
     StringConstraints(pattern=ID_PATTERN),
@@ -27,7 +40,7 @@ NodeId = Annotated[
 
 AliasName = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$"),
+    StringConstraints(pattern=ALIAS_PATTERN),
     Field(description="A model alias: a name without '/', so it never looks like a pool model name."),
 ]
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
-from collabgraph.graphs.ids import NodeId, RoleRef, ref_ids
+from collabgraph.graphs.ids import IMPL_PATTERN, NodeId, RoleRef, ref_ids
 
 if TYPE_CHECKING:
     from collabgraph.graphs.spec import GraphSpec
@@ -247,7 +247,7 @@ class CustomNode(_Joins, _OptionalLlm, NodeBase):
 
     kind: Literal["custom"]
     impl: str = Field(
-        pattern=r"^([A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_.]*|[A-Za-z][A-Za-z0-9_.-]*)$",
+        pattern=IMPL_PATTERN,
         description="'package.module:attr' or the name of a kind registered in-process or as a "
         "'collabgraph.kinds' entry point",
     )

@@ -361,14 +361,24 @@ class _Checker:
                     seen.add(ref)
                 if not self.check_ref(at, node, ref, anchor):
                     ok = False
-            group = [r for r in ids if r != spawn]
-            if ok and group and len(group) == len(ids) and not self.flow.guaranteed(anchor, group):
-                names = " or ".join(repr(r) for r in ids)
-                self.err(
-                    ("nodes", i, *loc),
-                    f"{names} runs only on some paths to {anchor!r} (behind a condition), so the input may be missing",
-                    "read a node every path passes, or list alternatives (latest of): [a, b]",
-                )
+            if ok and spawn not in ids and not self.flow.guaranteed(anchor, ids):
+                self.err(("nodes", i, *loc), *self.missing_input(anchor, ids))
+
+    def missing_input(self, anchor: str, ids: list[str]) -> tuple[str, str]:
+        names = " or ".join(repr(r) for r in ids)
+        upstream = [n for n in self.index if n in self.flow.runs_when and self.flow.guaranteed(anchor, [n])]
+        if not any(anchor in self.flow.descendants.get(r, set()) for r in ids):
+            return (
+                f"{names} runs before {anchor!r} only through a loop, so the first round has nothing to read",
+                "list a node that runs in the first round too, latest first"
+                + (f": [{', '.join([*ids, upstream[-1]])}]" if upstream else ""),
+            )
+        return (
+            f"{names} runs only under some router choices, so when {anchor!r} runs the input may be missing",
+            "read a node that always runs before it"
+            + (f" ({', '.join(upstream[-3:])})" if upstream else "")
+            + ", or list alternatives to read the latest of: [a, b]",
+        )
 
     def check_ref(self, at: Loc, node: Node, ref: str, anchor: str) -> bool:
         if ref not in self.index:
