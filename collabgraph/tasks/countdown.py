@@ -27,7 +27,7 @@ from collabgraph.tasks.types import Example, Message, Split
 
 __all__ = ["CountdownConfig", "CountdownTask", "generate"]
 
-_MAX_DRAWS = 10_000
+_MAX_DRAWS = 2_000
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,14 @@ class CountdownConfig:
             )
         if self.max_number < 2:
             out.append(ErrorItem("max_number", f"must be at least 2, got {self.max_number}"))
+        elif not out and self.min_target > self.max_number**self.n_numbers:
+            out.append(
+                ErrorItem(
+                    "min_target",
+                    f"{self.n_numbers} numbers up to {self.max_number} reach at most "
+                    f"{self.max_number**self.n_numbers}, below min_target {self.min_target}",
+                )
+            )
         return out
 
     @property
@@ -102,7 +110,10 @@ def generate(config: CountdownConfig, index: int) -> Example:
             "task 'countdown'",
             [
                 ErrorItem(
-                    "min_target", f"no target in {config.min_target}..{config.max_target} is reachable often enough"
+                    "min_target",
+                    f"{_MAX_DRAWS} draws of {config.n_numbers} numbers up to {config.max_number} never landed in "
+                    f"{config.min_target}..{config.max_target}",
+                    "widen the target range",
                 )
             ],
         )
@@ -114,7 +125,7 @@ def generate(config: CountdownConfig, index: int) -> Example:
         question=f"numbers {numbers}, target {target}",
         answer=solution,
         answer_format="expression",
-        distractors=near_misses(solution, numbers, target),
+        distractors=near_misses(solution, target),
         meta={"numbers": numbers, "target": target},
     )
 

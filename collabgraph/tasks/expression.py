@@ -11,9 +11,10 @@ from __future__ import annotations
 import ast
 import functools
 import itertools
+import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -55,7 +56,7 @@ def clean_expression(text: str) -> str:
     ):
         s = s.replace(old, new)
     s = s.split("=")[0]
-    s = re.sub(r"(?<=\d)\s*[xX]\s*(?=[\d(])", "*", s)  # "3 x 8" multiplies
+    s = re.sub(r"(?<=[\d)])\s*[xX]\s*(?=[\d(])", " * ", s)  # "3 x 8" multiplies
     return re.sub(r"\s+", " ", s).strip().rstrip(".").strip()
 
 
@@ -146,20 +147,36 @@ def _combine(a: _Term, b: _Term) -> list[_Term]:
     return out
 
 
-def _results(a: Fraction, b: Fraction) -> list[Fraction]:
-    out = [a + b, a * b, a - b, b - a]
-    if b != 0:
-        out.append(a / b)
-    if a != 0:
-        out.append(b / a)
+# The search works on (numerator, denominator) pairs in lowest terms: hashing and comparing them is several
+# times faster than Fraction's, and the memo below hashes every intermediate multiset.
+_Q = tuple[int, int]
+
+
+def _q(num: int, den: int) -> _Q:
+    if den < 0:
+        num, den = -num, -den
+    g = math.gcd(num, den)
+    return (num // g, den // g)
+
+
+def _results(a: _Q, b: _Q) -> list[_Q]:
+    (an, ad), (bn, bd) = a, b
+    out = [_q(an * bd + bn * ad, ad * bd), _q(an * bn, ad * bd), _q(an * bd - bn * ad, ad * bd)]
+    out.append((-out[2][0], out[2][1]))
+    if bn:
+        out.append(_q(an * bd, ad * bn))
+    if an:
+        out.append(_q(bn * ad, bd * an))
     return out
 
 
 @functools.lru_cache(maxsize=1 << 18)
-def _reachable(values: tuple[Fraction, ...], target: Fraction) -> bool:
+def _reachable(values: tuple[_Q, ...], target: _Q) -> bool:
     """Whether ``values`` (sorted) combine to ``target``; memoised on the multiset, which makes the search fast."""
     if len(values) == 1:
         return values[0] == target
+    if len(values) == 2:
+        return target in _results(values[0], values[1])
     for i, j in itertools.combinations(range(len(values)), 2):
         rest = [values[k] for k in range(len(values)) if k not in (i, j)]
         if any(_reachable(tuple(sorted([*rest, r])), target) for r in _results(values[i], values[j])):
@@ -167,42 +184,54 @@ def _reachable(values: tuple[Fraction, ...], target: Fraction) -> bool:
     return False
 
 
+def _key(values: Iterable[Fraction]) -> tuple[_Q, ...]:
+    return tuple(sorted((v.numerator, v.denominator) for v in values))
+
+
 def solve(numbers: Sequence[int], target: int) -> str | None:
     """An expression using each of ``numbers`` exactly once that equals ``target``; None when there is none.
 
     Exhaustive over every order of pairwise combination, memoised on the multiset of intermediate values;
     the expression is rebuilt by following the first combination that keeps the target reachable."""
-    goal = Fraction(target)
+    goal = (target, 1)
     terms: list[_Term] = [(Fraction(n), str(n), 3) for n in numbers]
-    if not _reachable(tuple(sorted(t[0] for t in terms)), goal):
+    if not _reachable(_key(t[0] for t in terms), goal):
         return None
     while len(terms) > 1:
         terms = _next_step(terms, goal)
     return terms[0][1]
 
 
-def _next_step(terms: list[_Term], goal: Fraction) -> list[_Term]:
+def _next_step(terms: list[_Term], goal: _Q) -> list[_Term]:
     for i, j in itertools.combinations(range(len(terms)), 2):
         rest = [terms[k] for k in range(len(terms)) if k not in (i, j)]
         for combined in _combine(terms[i], terms[j]):
-            if _reachable(tuple(sorted([*(t[0] for t in rest), combined[0]])), goal):
+            if _reachable(_key([*(t[0] for t in rest), combined[0]]), goal):
                 return [*rest, combined]
     raise AssertionError("a reachable target stays reachable through some combination")
 
 
-def near_misses(solution: str, numbers: Sequence[int], target: int, limit: int = 3) -> tuple[str, ...]:
-    """Expressions one operator away from ``solution`` that use the same numbers but miss ``target``, nearest
+def near_misses(solution: str, target: int, limit: int = 3) -> tuple[str, ...]:
+    """Expressions one operator away from ``solution`` (so using the same numbers) that miss ``target``, nearest
     value first: the mistakes a solver makes when it slips on one step."""
-    tokens = re.split(r"([+\-*/])", solution)
-    ops = [i for i, tok in enumerate(tokens) if tok in "+-*/" and tok]
-    scored: list[tuple[Fraction, str]] = []
-    for i in ops:
-        for op in "+-*/":
-            if op == tokens[i]:
+    tree = ast.parse(clean_expression(solution), mode="eval")
+    scored: dict[str, Fraction] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.BinOp):
+            continue
+        original = node.op
+        for op_type in _OPS:
+            if isinstance(original, op_type):
                 continue
-            candidate = "".join([*tokens[:i], op, *tokens[i + 1 :]])
-            check = check_expression(candidate, numbers, target)
-            if check.value is not None and not check.valid and candidate not in (c for _, c in scored):
-                scored.append((abs(check.value - target), candidate))
-    scored.sort(key=lambda item: (item[0], item[1]))
-    return tuple(c for _, c in scored[:limit])
+            node.op = op_type()
+            try:
+                value = _evaluate(tree, [])
+            except ZeroDivisionError:
+                continue
+            finally:
+                node.op = original
+            if value != target:
+                node.op = op_type()
+                scored.setdefault(ast.unparse(tree), abs(value - target))
+                node.op = original
+    return tuple(sorted(scored, key=lambda text: (scored[text], text))[:limit])

@@ -45,7 +45,7 @@ def _load(data_dir: str) -> tuple[Example, ...]:
                 question=" ".join(map(str, numbers)),
                 answer=solution,
                 answer_format="expression",
-                distractors=near_misses(solution, numbers, TARGET),
+                distractors=near_misses(solution, TARGET),
                 difficulty=ranks[id_],
                 meta={
                     "numbers": numbers,

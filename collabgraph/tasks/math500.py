@@ -24,7 +24,8 @@ __all__ = ["Math500Task", "extract_math", "math_distractors"]
 
 _MAX_DISTRACTORS = 6
 _INSTRUCTION = "Solve the following math problem. Reason step by step, and put your final answer within \\boxed{}.\n\n"
-_ANSWER_IS_RE = re.compile(r"(?:final answer|the answer)\s*(?:is|:)\s*:?\s*(.+)", re.IGNORECASE)
+# The greedy ".*" finds the last phrase on a line: "Final Answer: The final answer is $3$." → "$3$."
+_ANSWER_IS_RE = re.compile(r".*(?:final answer|the answer)\s*(?:is|:)\s*:?\s*(.+)", re.IGNORECASE)
 _INT_RE = re.compile(r"(?<![\d.])\d+(?![\d.])")
 
 

@@ -27,7 +27,7 @@ _TIMEOUT_S = 3
 
 _TEXT_RE = re.compile(r"\\(?:text|textbf|mathrm|mbox)\{([^{}]*)\}")
 _UNIT_RE = re.compile(
-    r"(?:(?<=\d)|\s+)(?:\\[,;!: ])*\s*(?:units?|degrees?|cm|m|km|inches|inch|feet|ft|meters?|dollars?|cents?|"
+    r"(?<=\d)\s*(?:\\[,;!: ])*\s*(?:units?|degrees?|cm|m|km|inches|inch|feet|ft|meters?|dollars?|cents?|"
     r"square|sq|hours?|minutes?|seconds?|days?|mph)(?:\^\d|\^\{\d\})?\s*$"
 )
 

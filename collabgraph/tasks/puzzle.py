@@ -24,7 +24,7 @@ class ArithmeticPuzzle(BaseTask):
     def same(self, a: str, b: str, example: Example) -> bool:
         """Two answers agree when both solve the puzzle (different solutions are equally right), or are the same
         expression."""
-        if clean_expression(a) == clean_expression(b):
+        if clean_expression(a).replace(" ", "") == clean_expression(b).replace(" ", ""):
             return True
         return self._check(a, example).valid and self._check(b, example).valid
 
