@@ -160,6 +160,23 @@ async def test_sim_models_get_the_request_metadata_and_sample_numbers(base_url: 
     assert result["collabgraph"]["samples"][1] == {"prompt_tokens": 7, "completion_tokens": 4, "latency_s": 1.5}
 
 
+async def test_the_real_sim_backend_answers_over_http() -> None:
+    # The built-in pool with the real SimBackend: sample k is the same text asked alone or within a batch.
+    sim_meta = {"task": "gsm8k", "example_id": "gsm8k/test/0", "answer": "18", "answer_format": "gsm8k"}
+    async with serve_in_background(make_app(default_pool())) as url:
+        _, listed = await get(f"{url}/models")
+        assert {"sim/llama-3.1-8b", "sim/oracle", LLAMA} <= {m["id"] for m in listed["data"]}
+        batch = body("sim/llama-3.1-8b", n=3, temperature=0.8, seed=1, collabgraph={"meta": sim_meta})
+        status, three, _ = await post(url, batch)
+        alone = body("sim/llama-3.1-8b", temperature=0.8, seed=1, collabgraph={"meta": sim_meta, "first_sample": 1})
+        _, one, _ = await post(url, alone)
+        oracle = body("sim/oracle", collabgraph={"meta": sim_meta})
+        _, right, _ = await post(url, oracle)
+    assert status == 200 and len(three["choices"]) == 3
+    assert one["choices"][0]["message"]["content"] == three["choices"][1]["message"]["content"]
+    assert right["choices"][0]["message"]["content"].rstrip().endswith("#### 18")
+
+
 async def test_missing_metadata_is_a_400_that_says_what_to_send(base_url: str) -> None:
     payload = body()
     del payload["collabgraph"]
