@@ -13,6 +13,7 @@ from pydantic.fields import FieldInfo
 
 from collabgraph.errors import ErrorItem, closest, format_loc
 from collabgraph.graphs.ids import ALIAS_PATTERN, ID_PATTERN, IMPL_PATTERN
+from collabgraph.graphs.nodes import KIND_MODELS
 
 __all__ = ["LocatedError", "duplicate_keys", "locate", "parse_loc", "pydantic_error_items"]
 
@@ -110,7 +111,7 @@ def _choices(expected: str) -> list[str]:
 
 
 def _did_you_mean(name: str, choices: list[str]) -> str | None:
-    near = closest(name, choices)
+    near = closest(name, choices, n=1)
     if near:
         return "did you mean " + " or ".join(repr(n) for n in near) + "?"
     return "valid: " + ", ".join(choices) if choices else None
@@ -121,10 +122,10 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-_PATTERN_HINTS = {
-    ID_PATTERN: "node ids start with a letter and hold letters, digits, '_' and '-'",
-    ALIAS_PATTERN: "model aliases start with a letter and hold letters, digits, '_', '-' and '.' (no '/')",
-    IMPL_PATTERN: "write 'package.module:attr', or the name of a registered kind",
+_PATTERNS = {
+    ID_PATTERN: ("node id", "ids start with a letter and hold letters, digits, '_' and '-'"),
+    ALIAS_PATTERN: ("model alias", "aliases start with a letter and hold letters, digits, '_', '-' and '.' (no '/')"),
+    IMPL_PATTERN: ("custom kind reference", "write 'package.module:attr', or the name of a registered kind"),
 }
 
 
@@ -138,13 +139,13 @@ def _item(err: Any, root: type[BaseModel], prefix: Loc) -> ErrorItem:
     if kind in ("union_tag_invalid", "union_tag_not_found") and ctx.get("discriminator") == "'kind'":
         loc, _ = _walk(root, raw)
         loc = (*loc, "kind")
-        kinds = _choices(ctx.get("expected_tags", ""))
+        kinds = list(KIND_MODELS)
         if kind == "union_tag_invalid":
             msg = f"unknown node kind {ctx.get('tag')!r}"
             hint = _did_you_mean(str(ctx.get("tag")), kinds)
         else:
             msg = "a node needs a `kind`"
-            hint = "one of: " + ", ".join(kinds) if kinds else None
+            hint = "one of: " + ", ".join(kinds)
         return ErrorItem(format_loc((*prefix, *loc)), msg, hint)
     loc, holder = _walk(root, raw)
     if kind == "extra_forbidden":
@@ -153,8 +154,8 @@ def _item(err: Any, root: type[BaseModel], prefix: Loc) -> ErrorItem:
         fields = _field_names(holder) if holder is not None else []
         hint = _did_you_mean(name, fields)
     elif kind == "string_pattern_mismatch":
-        msg = f"{_short(value)} is not a valid {'key' if raw and raw[-1] == '[key]' else 'value'} here"
-        hint = _PATTERN_HINTS.get(str(ctx.get("pattern")), f"expected the pattern {ctx.get('pattern')}")
+        what, hint = _PATTERNS.get(str(ctx.get("pattern")), ("value", f"expected the pattern {ctx.get('pattern')}"))
+        msg = f"{_short(value)} is not a valid {what}"
     elif kind == "missing":
         msg = f"missing required field {str(raw[-1])!r}"
         if raw == ("schema",):

@@ -54,9 +54,9 @@ def check(spec: GraphSpec, pool: ModelPool | None = None, source: str = "<graph>
     return spec
 
 
-def _did_you_mean(name: str, choices: Iterable[str]) -> str | None:
+def _did_you_mean(name: str, choices: Iterable[str], n: int = 1) -> str | None:
     pool = sorted(set(choices))
-    near = closest(name, pool)
+    near = closest(name, pool, n=n)
     if near:
         return "did you mean " + " or ".join(repr(n) for n in near) + "?"
     if pool and len(pool) <= 8:
@@ -115,7 +115,7 @@ class _Checker:
             try:
                 self.pool.resolve(name)
             except CollabgraphError:
-                self.err(("models", alias), f"unknown model {name!r}", _did_you_mean(name, self.pool.names()))
+                self.err(("models", alias), f"unknown model {name!r}", _did_you_mean(name, self.pool.names(), n=3))
 
     def check_edges(self) -> None:
         seen: dict[tuple[str, str], int] = {}
@@ -424,7 +424,7 @@ class _Checker:
                 self.err(
                     (*here, "model"),
                     f"{name!r} is neither a model alias of this graph nor a model of the pool",
-                    _did_you_mean(name, [*self.aliases, *self.pool.names()]),
+                    _did_you_mean(name, [*self.aliases, *self.pool.names()], n=3),
                 )
         width = self.spec.limits.max_width
         if isinstance(node, GenerateNode | PatchNode) and node.samples > width:
