@@ -141,23 +141,12 @@ def vllm_serve(
 
 
 def main() -> None:
-    """Console entry point: a ``CollabgraphError`` prints its message and exits 1, without a traceback."""
+    """Console entry point: a ``CollabgraphError`` prints its message and exits 1, without a traceback; usage
+    errors (bad option values) are typer's own, exit 2."""
     from collabgraph.errors import CollabgraphError
 
     try:
-        app(standalone_mode=False)
+        app()
     except CollabgraphError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(1) from None
-    except typer.Exit as exc:
-        raise SystemExit(exc.exit_code) from None
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        raise
