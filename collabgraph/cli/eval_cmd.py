@@ -3,22 +3,59 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, get_args
+from typing import TypedDict, get_args
 
-from collabgraph.cli.output import fmt_count, fmt_flops, fmt_usd, print_json, print_table, progress_bar
-from collabgraph.errors import UnknownNameError
-from collabgraph.models.pool import ModelPool, default_pool, load_pool
+from collabgraph.cli.output import fmt_count, fmt_flops, fmt_usd, print_fields, print_json, progress_bar
+from collabgraph.errors import ConfigError, ErrorItem, UnknownNameError
+from collabgraph.models.pool import default_pool, load_pool
 from collabgraph.runs.evaluate import EvalReport, ExampleResult, evaluate_model
 from collabgraph.tasks.types import Split
 
-__all__ = ["render_text", "run_eval"]
+__all__ = ["GatewaySettings", "gateway_settings", "render_text", "run_eval"]
 
 
-def _gateway(pool: ModelPool, data_dir: Path | None, no_cache: bool) -> Any:
-    from collabgraph.models import CallCache, Gateway
+class GatewaySettings(TypedDict, total=False):
+    """Gateway keywords a user can set from the environment (see ``gateway_settings``)."""
 
-    return Gateway(pool=pool, cache=None if no_cache else CallCache(), data_dir=data_dir)
+    timeout_s: float
+    max_retries: int
+    backoff_base_s: float
+    backoff_max_s: float
+
+
+def _env_number(var: str, *, integer: bool, positive: bool) -> float | int | None:
+    raw = os.environ.get(var, "").strip()
+    if not raw:
+        return None
+    try:
+        value: float | int = int(raw) if integer else float(raw)
+    except ValueError:
+        raise ConfigError(
+            "environment", [ErrorItem(var, f"expected {'an integer' if integer else 'a number'}, got {raw!r}")]
+        ) from None
+    if value < 0 or (positive and value == 0) or value != value:
+        bound = "> 0" if positive else ">= 0"
+        raise ConfigError("environment", [ErrorItem(var, f"expected a value {bound}, got {raw!r}")])
+    return value
+
+
+def gateway_settings() -> GatewaySettings:
+    """The gateway's per-attempt timeout and retry loop as set in the environment: ``COLLABGRAPH_TIMEOUT_S``,
+    ``COLLABGRAPH_MAX_RETRIES``, ``COLLABGRAPH_BACKOFF_BASE_S``, ``COLLABGRAPH_BACKOFF_MAX_S``. A user tightens them
+    against a dead endpoint or loosens them against a slow one; unset ones are absent, so the defaults apply."""
+    out = GatewaySettings()
+    if (timeout := _env_number("COLLABGRAPH_TIMEOUT_S", integer=False, positive=True)) is not None:
+        out["timeout_s"] = float(timeout)
+    if (retries := _env_number("COLLABGRAPH_MAX_RETRIES", integer=True, positive=False)) is not None:
+        out["max_retries"] = int(retries)
+    if (base := _env_number("COLLABGRAPH_BACKOFF_BASE_S", integer=False, positive=False)) is not None:
+        out["backoff_base_s"] = float(base)
+    if (cap := _env_number("COLLABGRAPH_BACKOFF_MAX_S", integer=False, positive=False)) is not None:
+        out["backoff_max_s"] = float(cap)
+    return out
 
 
 def _split(split: str) -> Split:
@@ -46,27 +83,18 @@ def run_eval(
     fmt: str,
 ) -> None:
     """Evaluate ``model`` on ``task`` and print the report (a table, or one JSON object on stdout)."""
+    from collabgraph.models.gateway import Gateway
     from collabgraph.tasks import get_task
 
     pool = load_pool(models) if models is not None else default_pool()
     pool.resolve(model, api_base)  # an unknown model fails here, naming the closest ones, before any work
+    options = gateway_settings()
     the_task = get_task(task, data_dir)
     examples = the_task.examples(_split(split), limit, seed)
-    gateway = _gateway(pool, data_dir, no_cache)
 
-    correct = 0.0
-    done = 0
-
-    with progress_bar(len(examples), f"{model} · {task}", enabled=fmt != "json") as advance:
-
-        def on_result(result: ExampleResult) -> None:
-            nonlocal correct, done
-            correct += result.accuracy
-            done += 1
-            advance(f"acc {correct / done:.3f}" + (f" · {result.error[:40]}" if result.error else ""))
-
-        report = asyncio.run(
-            evaluate_model(
+    async def evaluate(on_result: Callable[[ExampleResult], None]) -> EvalReport:
+        async with Gateway(pool, cache=None if no_cache else "default", data_dir=data_dir, **options) as gateway:
+            return await evaluate_model(
                 gateway,
                 the_task,
                 model,
@@ -79,7 +107,19 @@ def run_eval(
                 split=split,
                 progress=on_result,
             )
-        )
+
+    correct = 0.0
+    done = 0
+
+    with progress_bar(len(examples), f"{model} · {task}", enabled=fmt != "json") as advance:
+
+        def on_result(result: ExampleResult) -> None:
+            nonlocal correct, done
+            correct += result.accuracy
+            done += 1
+            advance(f"acc {correct / done:.3f}" + (f" · {result.error[:40]}" if result.error else ""))
+
+        report = asyncio.run(evaluate(on_result))
     if fmt == "json":
         print_json(report.summary())
     else:
@@ -87,29 +127,31 @@ def run_eval(
 
 
 def render_text(report: EvalReport) -> None:
-    """The report as a compact table, followed by the first error messages when some calls failed."""
+    """The report as a compact two-column table, followed by the first error messages when some calls failed."""
     low, high = report.ci95
-    columns = ["model", "task", "n", "accuracy (95% CI)"]
-    row = [
-        report.model,
-        f"{report.task}/{report.split}",
-        str(report.n),
-        f"{report.accuracy:.3f} [{low:.3f}, {high:.3f}]",
+    k = report.samples
+    fields = [
+        ("model", report.model),
+        ("task", f"{report.task} ({report.split} split, {report.n} examples)"),
+        ("samples", f"K={k}, temperature {report.temperature:g}, seed {report.seed}"),
+        ("accuracy", f"{report.accuracy:.3f}  (95% CI {low:.3f} – {high:.3f})"),
     ]
-    if report.samples > 1 and report.maj_at_k is not None and report.pass_at_k is not None:
-        columns += [f"maj@{report.samples}", f"pass@{report.samples}"]
-        row += [f"{report.maj_at_k:.3f}", f"{report.pass_at_k:.3f}"]
-    columns += ["tokens in / out", "cost", "latency", "FLOPs", "errors"]
-    row += [
-        f"{fmt_count(report.mean_prompt_tokens)} / {fmt_count(report.mean_completion_tokens)}",
-        fmt_usd(report.mean_cost_usd),
-        f"{report.mean_latency_s:.2f} s",
-        fmt_flops(report.mean_flops),
-        str(report.errors),
+    if report.maj_at_k is not None:
+        fields.append((f"maj@{k}", f"{report.maj_at_k:.3f}"))
+    if report.pass_at_k is not None:
+        fields.append((f"pass@{k}", f"{report.pass_at_k:.3f}"))
+    fields += [
+        (
+            "tokens / example",
+            f"{fmt_count(report.mean_prompt_tokens)} in, {fmt_count(report.mean_completion_tokens)} out",
+        ),
+        ("cost / example", fmt_usd(report.mean_cost_usd)),
+        ("latency / example", f"{report.mean_latency_s:.2f} s"),
+        ("FLOPs / example", fmt_flops(report.mean_flops)),
+        ("cached calls", f"{report.cached_calls} of {report.n}"),
+        ("errors", str(report.errors)),
     ]
-    numeric = [c for c in columns if c not in ("model", "task")]
-    title = f"single-model eval, K={report.samples}, T={report.temperature:g}, seed {report.seed}; means per example"
-    print_table(columns, [row], title=title, right_align=numeric)
+    print_fields(fields)
     for message in report.error_examples:
         print(f"error: {message}")
     if report.errors > len(report.error_examples):

@@ -7,6 +7,7 @@ The rule every command follows: in JSON mode stdout carries exactly one JSON doc
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ __all__ = [
     "fmt_count",
     "fmt_flops",
     "fmt_usd",
+    "print_fields",
     "print_json",
     "print_table",
     "progress_bar",
@@ -54,12 +56,24 @@ def print_table(
     title: str | None = None,
     right_align: Sequence[str] = (),
 ) -> None:
-    """A compact rich table on stdout; columns named in ``right_align`` hold numbers."""
+    """A compact rich table on stdout; columns named in ``right_align`` hold numbers (never cut short: a
+    narrow terminal wraps text columns instead)."""
     table = Table(title=title, title_justify="left", header_style="bold", pad_edge=False, box=None)
     for col in columns:
-        table.add_column(col, justify="right" if col in right_align else "left", no_wrap=col not in right_align)
+        numeric = col in right_align
+        table.add_column(col, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold")
     for row in rows:
         table.add_row(*row)
+    stdout_console().print(table)
+
+
+def print_fields(fields: Sequence[tuple[str, str]], *, title: str | None = None) -> None:
+    """One record as a two-column table of names and values on stdout: fits any terminal width."""
+    table = Table(title=title, title_justify="left", show_header=False, pad_edge=False, box=None)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for name, value in fields:
+        table.add_row(name, value)
     stdout_console().print(table)
 
 
@@ -79,7 +93,7 @@ def progress_bar(total: int, description: str, *, enabled: bool = True) -> Itera
 
     progress = Progress(
         TextColumn("{task.description}"),
-        BarColumn(),
+        BarColumn(bar_width=None),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TextColumn("{task.fields[status]}"),
@@ -101,10 +115,13 @@ def fmt_count(value: float) -> str:
 
 
 def fmt_usd(value: float) -> str:
-    """Dollars with enough digits for per-call costs (``$0.000123``)."""
-    if value == 0:
+    """Dollars with three significant digits for per-call costs (``$0.000123``), never in exponent notation."""
+    if value <= 0:
         return "$0"
-    return f"${value:.2f}" if value >= 1 else f"${value:.3g}"
+    if value >= 1:
+        return f"${value:,.2f}"
+    digits = 2 - math.floor(math.log10(value))
+    return f"${value:.{digits}f}"
 
 
 def fmt_flops(value: float) -> str:
