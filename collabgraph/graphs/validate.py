@@ -71,6 +71,7 @@ class _Checker:
         self.prefix = prefix
         self.aliases = {**inherited, **spec.models}
         self.errors: list[ErrorItem] = []
+        self.flow_ok = True
         self.flow: ControlFlow = analyze(spec)
         self.index = self.flow.index
 
@@ -82,14 +83,18 @@ class _Checker:
 
     def run(self) -> None:
         self.check_ids()
-        self.check_aliases()
         self.check_edges()
         self.check_templates()
-        self.check_routing()
-        self.check_cycles()
+        # With a broken id, entry or edge the control graph is not the one the user meant: flow errors found on it
+        # (dead ends, missing fallbacks) would only echo the broken part, so they wait until it is fixed.
+        self.flow_ok = not self.errors
+        self.check_aliases()
+        if self.flow_ok:
+            self.check_routing()
+            self.check_cycles()
+            self.check_reachability()
+            self.check_fan_ins()
         self.check_conditions()
-        self.check_reachability()
-        self.check_fan_ins()
         for i, node in enumerate(self.spec.nodes):
             if self.index[node.id] == i:
                 self.check_inputs(i, node)
@@ -268,7 +273,8 @@ class _Checker:
                         _did_you_mean(ref, options) if options else None,
                     )
                 elif (
-                    isinstance(cond, VerdictIs | Passed | AnswersAgree)
+                    self.flow_ok
+                    and isinstance(cond, VerdictIs | Passed | AnswersAgree)
                     and ref != edge.from_
                     and edge.from_ in self.index
                     and not (self.flow.runs_before(ref, edge.from_) and self.flow.guaranteed(edge.from_, [ref]))
@@ -390,6 +396,8 @@ class _Checker:
                 f"{ref!r} is the child template of spawn {self.flow.templates[ref]!r}",
                 "read the join that collects the spawn's children",
             )
+            return False
+        if not self.flow_ok:
             return False
         target = self.spec.nodes[self.index[ref]]
         if ref == anchor != node.id:
