@@ -245,7 +245,7 @@ def analyze(spec: GraphSpec) -> ControlFlow:
     routers = {u for u, _, d in graph.edges(data=True) if d["conditional"]}
     runs_when: dict[str, RunCondition] = {}
     fires_when: dict[int, RunCondition] = {}
-    entry_or_none = frozenset({frozenset()})
+    entry_or_none: RunCondition = frozenset({frozenset()})
     for n in nx.lexicographical_topological_sort(dag, key=lambda n: node_order.get(n, len(node_order))):
         ins = list(dag.in_edges(n, data=True))
         for u, _, d in ins:
