@@ -1,0 +1,305 @@
+"""Sandbox containers: how one is created with every restriction, removed, tracked, and swept when stale.
+
+Everything here is synchronous (the docker SDK is); the async layers run it in worker threads. Every container
+this process creates is recorded in a process-wide registry until it is removed, and an ``atexit`` hook removes
+whatever is still recorded, so a caller that never closes its sandbox leaves nothing running.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from collabgraph.errors import CollabgraphError
+from collabgraph.sandbox.image import image_missing_message
+from collabgraph.sandbox.types import ExecLimits
+
+__all__ = [
+    "ENVIRONMENT",
+    "GROUP_LABEL",
+    "LABEL",
+    "OWNER_LABEL",
+    "SANDBOX_USER",
+    "WORK_DIR",
+    "Container",
+    "ContainerSpec",
+    "DockerUnavailableError",
+    "connect",
+    "create_container",
+    "labelled_containers",
+    "owner_id",
+    "remove_container",
+    "sweep_stale_containers",
+]
+
+logger = logging.getLogger(__name__)
+
+LABEL = "collabgraph.sandbox"
+"""Set to ``1`` on every sandbox container: what the sweeper and the tests look for."""
+OWNER_LABEL = "collabgraph.sandbox.owner"
+"""``host:pid:start-time`` of the process that created the container, so a sweeper can tell a stale one."""
+GROUP_LABEL = "collabgraph.sandbox.group"
+"""One value per ``DockerSandbox`` instance."""
+
+WORK_DIR = "/work"
+SANDBOX_USER = "65534:65534"
+"""``nobody:nogroup``: no home, no privileges, and not root inside the container."""
+ENVIRONMENT = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+    "HOME": WORK_DIR,
+    "TMPDIR": "/tmp",
+}
+"""The whole environment of a job; nothing of the host's is passed in."""
+
+# tmpfs options: the uid/gid make the mount point the job's own (Docker copies the image directory's owner
+# and mode onto a tmpfs, so ``mode=1777`` alone is not enough). Their size counts against the memory limit.
+_WORK_TMPFS = "rw,exec,nosuid,nodev,size=256m,uid=65534,gid=65534"
+_TMP_TMPFS = "rw,noexec,nosuid,nodev,size=64m,uid=65534,gid=65534"
+_EXTRA_PIDS = 2
+"""Processes the sandbox itself runs beside the job (PID 1 and the job's wrapper shell)."""
+_OOM_SCORE_ADJ = 1000
+"""If the host itself runs out of memory, sandbox jobs are the first thing its OOM killer takes."""
+_API_TIMEOUT_S = 60
+_UNAVAILABLE_HINT = (
+    "start the Docker daemon (as root: `dockerd > /var/log/dockerd.log 2>&1 &`, or `systemctl start docker`; "
+    "on a fresh Debian machine `scripts/docker-setup` installs, starts and builds everything), then build the "
+    "sandbox image with `collabgraph sandbox build`; or use backend 'local'"
+)
+
+
+class DockerUnavailableError(CollabgraphError):
+    """The Docker backend cannot run: no docker SDK, no daemon answering, or no sandbox image."""
+
+
+def connect(image: str | None = None) -> Any:
+    """A docker client whose daemon answered a ping (and has ``image``, when given); otherwise
+    :class:`DockerUnavailableError` says how to fix it."""
+    try:
+        import docker
+        from docker.errors import ImageNotFound
+    except ImportError as exc:
+        raise DockerUnavailableError(
+            f"the docker Python package is not installed ({exc}); {_UNAVAILABLE_HINT}"
+        ) from exc
+    try:
+        client = docker.from_env(timeout=_API_TIMEOUT_S, max_pool_size=64)
+        client.ping()
+    except Exception as exc:  # the SDK raises DockerException, requests' ConnectionError or a bare OSError
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DockerUnavailableError(f"the Docker daemon is not reachable ({reason}); {_UNAVAILABLE_HINT}") from exc
+    if image is not None:
+        try:
+            client.api.inspect_image(image)
+        except ImageNotFound as exc:
+            raise DockerUnavailableError(image_missing_message(image)) from exc
+    return client
+
+
+def _process_start(pid: int) -> str:
+    """The start time of process ``pid`` in clock ticks since boot ('' where /proc is missing): with the pid it
+    names one process even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def owner_id(pid: int | None = None) -> str:
+    """``host:pid:start-time`` of this process (or of ``pid``), the value of :data:`OWNER_LABEL`."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_process_start(pid)}"
+
+
+def _owner_alive(owner: str) -> bool | None:
+    """Whether the process named by an owner label still runs; None when it ran on another host."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, start = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return None
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return not start or _process_start(pid) == start
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """What a container is created with: the image, its resource limits, its lifetime and its group label."""
+
+    image: str
+    memory_mb: int
+    cpus: float
+    pids: int
+    lifetime_s: float
+    group: str
+
+    @classmethod
+    def for_limits(cls, image: str, limits: ExecLimits, *, group: str, lifetime_s: float) -> ContainerSpec:
+        """The spec that enforces ``limits``' memory, CPU and process limits."""
+        return cls(image, limits.memory_mb, limits.cpus, limits.pids, lifetime_s, group)
+
+    def fits(self, limits: ExecLimits) -> bool:
+        """Whether a container of this spec enforces exactly ``limits``' container-level limits (the timeout and
+        the output cap are per job, so they never need a different container)."""
+        return (self.memory_mb, self.cpus, self.pids) == (limits.memory_mb, limits.cpus, limits.pids)
+
+
+@dataclass(frozen=True)
+class Container:
+    """A started sandbox container; ``expires_at`` (monotonic) is when its PID 1 exits and Docker removes it."""
+
+    id: str
+    spec: ContainerSpec
+    expires_at: float
+
+    def remaining_s(self) -> float:
+        return self.expires_at - time.monotonic()
+
+
+class _Registry:
+    """Ids of the containers this process created and has not removed yet (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ids: set[str] = set()
+
+    def add(self, cid: str) -> None:
+        with self._lock:
+            self._ids.add(cid)
+
+    def discard(self, cid: str) -> bool:
+        with self._lock:
+            present = cid in self._ids
+            self._ids.discard(cid)
+            return present
+
+    def snapshot(self) -> list[str]:
+        with self._lock:
+            return sorted(self._ids)
+
+
+_registry = _Registry()
+
+
+def _host_config(client: Any, spec: ContainerSpec) -> Any:
+    from docker.types import Ulimit
+
+    memory = f"{spec.memory_mb}m"
+    return client.api.create_host_config(
+        network_mode="none",
+        read_only=True,
+        tmpfs={WORK_DIR: _WORK_TMPFS, "/tmp": _TMP_TMPFS},
+        cap_drop=["ALL"],
+        security_opt=["no-new-privileges"],
+        mem_limit=memory,
+        memswap_limit=memory,  # equal to the memory limit: no swap
+        nano_cpus=round(spec.cpus * 1e9),
+        pids_limit=spec.pids + _EXTRA_PIDS,
+        ulimits=[Ulimit(name="nofile", soft=1024, hard=1024), Ulimit(name="core", soft=0, hard=0)],
+        oom_score_adj=_OOM_SCORE_ADJ,
+        auto_remove=True,
+    )
+
+
+def create_container(client: Any, spec: ContainerSpec) -> Container:
+    """Create and start a container that idles until a job is executed in it.
+
+    PID 1 is ``sleep LIFETIME``: the kernel delivers no signal to a PID namespace's init from inside the namespace
+    unless init installed a handler, and ``sleep`` installs none, so no job can take PID 1 (and with it the
+    container) down early. It never reaps orphans, which does not matter because a container serves one job. When
+    the lifetime runs out PID 1 exits and Docker removes the container (``auto_remove``), so even a process
+    killed without clean-up leaves nothing running for long.
+    """
+    lifetime = max(1, int(spec.lifetime_s))
+    created = client.api.create_container(
+        spec.image,
+        command=["sleep", str(lifetime)],
+        user=SANDBOX_USER,
+        working_dir=WORK_DIR,
+        environment=ENVIRONMENT,
+        labels={LABEL: "1", OWNER_LABEL: owner_id(), GROUP_LABEL: spec.group},
+        host_config=_host_config(client, spec),
+    )
+    cid: str = created["Id"]
+    _registry.add(cid)
+    try:
+        client.api.start(cid)
+    except BaseException:
+        remove_container(client, cid)
+        raise
+    return Container(cid, spec, time.monotonic() + lifetime)
+
+
+def remove_container(client: Any, cid: str) -> None:
+    """Kill and remove a container; one that is already gone or being removed is fine."""
+    from docker.errors import APIError, NotFound
+
+    try:
+        client.api.remove_container(cid, force=True)
+    except NotFound:
+        pass
+    except APIError as exc:
+        # auto_remove may already be removing it (PID 1 exited, or a kill raced this call).
+        if exc.status_code != 409:
+            raise
+    finally:
+        _registry.discard(cid)
+
+
+def labelled_containers(client: Any, *, group: str | None = None, owner: str | None = None) -> list[str]:
+    """Ids of the sandbox containers (in any state), optionally only one group's or one owner's."""
+    filters = [f"{LABEL}=1"]
+    if group is not None:
+        filters.append(f"{GROUP_LABEL}={group}")
+    if owner is not None:
+        filters.append(f"{OWNER_LABEL}={owner}")
+    return [c["Id"] for c in client.api.containers(all=True, filters={"label": filters})]
+
+
+def sweep_stale_containers(client: Any) -> list[str]:
+    """Remove sandbox containers left behind by processes that died without cleaning up: those created on this
+    host by a process that no longer runs, and those that stopped. Returns the ids removed.
+
+    Containers of live processes, and running ones created on other hosts (where the owner cannot be checked),
+    are left alone; the latter expire on their own when their lifetime runs out."""
+    stale = []
+    for entry in client.api.containers(all=True, filters={"label": f"{LABEL}=1"}):
+        owner = (entry.get("Labels") or {}).get(OWNER_LABEL, "")
+        if entry.get("State") != "running" or _owner_alive(owner) is False:
+            stale.append(entry["Id"])
+    for cid in stale:
+        with contextlib.suppress(Exception):
+            remove_container(client, cid)
+    if stale:
+        logger.info("removed %d stale sandbox container(s)", len(stale))
+    return stale
+
+
+def _remove_registered_at_exit() -> None:
+    ids = _registry.snapshot()
+    if not ids:
+        return
+    try:
+        client = connect()
+    except DockerUnavailableError:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(ids))) as pool:
+        for cid in ids:
+            pool.submit(remove_container, client, cid)
+
+
+atexit.register(_remove_registered_at_exit)
