@@ -99,6 +99,10 @@ class _Checker:
             if self.index[node.id] == i:
                 self.check_inputs(i, node)
                 self.check_node(i, node)
+            if isinstance(node, SpawnNode) and isinstance(node.child, SubgraphRef):
+                sub = _Checker(node.child.graph, self.pool, (*self.prefix, "nodes", i, "child", "graph"), self.aliases)
+                sub.run()
+                self.errors += sub.errors
 
     # -- structure -----------------------------------------------------------------------------------------------
 
@@ -147,9 +151,6 @@ class _Checker:
             if not isinstance(node, SpawnNode):
                 continue
             if isinstance(node.child, SubgraphRef):
-                sub = _Checker(node.child.graph, self.pool, (*self.prefix, "nodes", i, "child", "graph"), self.aliases)
-                sub.run()
-                self.errors += sub.errors
                 continue
             child = node.child
             loc: Loc = ("nodes", i, "child")

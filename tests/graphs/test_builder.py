@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from collabgraph.errors import ConfigError
-from collabgraph.graphs import END, Graph, GraphSpec, RoundBelow, VerdictIs, load
+from collabgraph.graphs import END, Graph, GraphSpec, RoundBelow, VerdictIs, load, register_kind
 from collabgraph.models.pool import ModelPool
+from tests.graphs.custom_kinds import Echo
 from tests.graphs.helpers import FIXTURES
+
+register_kind("echo", Echo)
 
 
 def actor_critic() -> Graph:
@@ -156,3 +159,20 @@ edges:
 """
     assert spec == load(text, pool=pool)
     assert spec.edges[1].when == RoundBelow(round_lt=2)
+
+
+def test_custom_node_from_the_builder(pool: ModelPool) -> None:
+    g = Graph("custom")
+    a = g.generate("a", model="sim/llama-3.1-8b")
+    c = g.custom("c", impl="echo", config={"times": 2}, reads=[a])
+    g.chain(a, c).exit(c)
+    text = """
+schema: collabgraph.graph/v1
+name: custom
+entry: a
+nodes:
+  - {id: a, kind: generate, model: sim/llama-3.1-8b}
+  - {id: c, kind: custom, impl: echo, config: {times: 2}, reads: [a]}
+edges: [{from: a, to: c}, {from: c, to: END}]
+"""
+    assert g.build(pool) == load(text, pool=pool)

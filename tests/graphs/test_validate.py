@@ -452,3 +452,37 @@ def test_refine_feedback_comes_from_a_critique() -> None:
     edges = [("actor", "critic"), {"from": "critic", "to": "refine", "when": REJECTED}, ("critic", "END")]
     err = at(graph(nodes, [*edges, ("refine", "critic")]), "nodes[2].feedback")
     assert (err.msg, err.hint) == ("feedback comes from a critique node; 'actor' is a generate node", "valid: critic")
+
+
+def test_subgraph_errors_do_not_hide_the_parents_own() -> None:
+    child = {
+        "graph": {
+            "schema": "collabgraph.graph/v1",
+            "name": "c",
+            "entry": "q",
+            "nodes": [{"id": "q", "kind": "generate", "model": "nope"}],
+            "edges": [{"from": "q", "to": "END"}],
+        }
+    }
+    spec = graph(
+        [
+            {"id": "fan", "kind": "spawn", "width": 3, "child": child},
+            {"id": "collect", "kind": "join", "reads": ["fan"]},
+            gen("stray"),
+        ],
+        [("fan", "collect"), ("collect", "END"), ("stray", "END")],
+    )
+    assert {e.loc for e in errors(spec)} == {"nodes[0].child.graph.nodes[0].model", "nodes[2]"}
+
+
+def test_a_broken_edge_is_reported_without_the_flow_errors_it_causes() -> None:
+    spec = graph(
+        ACTOR_CRITIC,
+        [
+            ("actor", "critic"),
+            {"from": "critic", "to": "refine", "when": REJECTED},
+            ("critic", "ENDD"),
+            ("refine", "critic"),
+        ],
+    )
+    assert [e.loc for e in errors(spec)] == ["edges[2].to"]
