@@ -294,10 +294,6 @@ class Gateway:
             for name, t in sorted(self._tallies.items())
         }
 
-    def spec(self, model: str, api_base: str | None = None) -> ModelSpec:
-        """The pool entry (or ad-hoc spec) that ``model`` resolves to."""
-        return self._route(model, api_base).spec
-
     async def aclose(self) -> None:
         """Release the gateway's resources (the cache connection it opened itself)."""
         if self._owns_cache and self.cache is not None:
@@ -321,12 +317,13 @@ class Gateway:
         in_process = providers.is_in_process(spec)
         offline_http = spec.offline and not in_process
         base: dict[str, Any] = {
+            # Unsupported optional parameters (a seed for Anthropic, say) are dropped rather than refused.
+            "drop_params": True,
+            **spec.params,
             "model": spec.litellm_id,
             "timeout": self.timeout_s,
             # The gateway owns retries: litellm and the OpenAI client must not retry underneath it.
             "num_retries": 0,
-            "drop_params": True,
-            **spec.params,
         }
         if spec.api_base is not None:
             base["api_base"] = spec.api_base
@@ -376,7 +373,6 @@ class Gateway:
             ),
             return_exceptions=True,
         )
-        outcome.completions.sort(key=lambda c: c.sample_index)
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -407,7 +403,7 @@ class Gateway:
             if route.in_process:
                 kwargs["metadata"] = {"collabgraph": {**offline, "model": spec.name, "route": self._routes_token()}}
             else:
-                kwargs["extra_body"] = {"collabgraph": offline}
+                kwargs["extra_body"] = {**kwargs.get("extra_body", {}), "collabgraph": offline}
         else:
             kwargs["seed"] = _request_seed(seed, first)
         if spec.api_key_env is not None:

@@ -41,6 +41,23 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEY_PREFIXES = ("sk_", "AIza", "gsk_", "ghp_", "hf_")
 
 
+# litellm parameters the gateway sets itself, with where each one comes from instead.
+_GATEWAY_PARAMS = {
+    "api_key": "name an environment variable in api_key_env; keys never go in pool files",
+    "api_base": "use the entry's api_base field",
+    "model": "use litellm_id",
+    "messages": "the caller's prompt",
+    "n": "the caller's sample count",
+    "seed": "Gateway.complete(seed=...)",
+    "temperature": "Gateway.complete(temperature=...)",
+    "max_tokens": "Gateway.complete(max_tokens=...)",
+    "timeout": "Gateway(timeout_s=...)",
+    "num_retries": "the gateway retries (Gateway(max_retries=...))",
+    "max_retries": "the gateway retries (Gateway(max_retries=...))",
+    "metadata": "offline metadata is the gateway's",
+}
+
+
 class PublishedScore(BaseModel):
     """A single-model accuracy in [0, 1] with where it was published; the simulator calibrates to it."""
 
@@ -76,6 +93,15 @@ class ModelSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, description="extra litellm parameters")
     scores: dict[str, PublishedScore] = Field(default_factory=dict)
     notes: str = ""
+
+    @field_validator("params")
+    @classmethod
+    def _params_the_gateway_owns(cls, v: dict[str, Any]) -> dict[str, Any]:
+        owned = sorted(set(v) & set(_GATEWAY_PARAMS))
+        if owned:
+            where = "; ".join(f"{k}: {_GATEWAY_PARAMS[k]}" for k in owned)
+            raise ValueError(f"params may not set {', '.join(map(repr, owned))} ({where})")
+        return v
 
     @field_validator("api_key_env")
     @classmethod

@@ -129,9 +129,7 @@ async def with_retries(
         attempts += 1
         try:
             return await attempt(), attempts
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
+        except Exception as exc:  # cancellation is a BaseException and passes straight through
             failure = classify(exc)
             if not failure.retryable or attempts > policy.max_retries:
                 raise ModelCallError(model, failure.message, status=failure.status, attempts=attempts) from exc

@@ -35,7 +35,7 @@ def make_gateway(server: ScriptedServer, tmp_path: Path | None = None, **options
             "vllm": entry(server, "vllm", supports_n=True),
             "single": entry(server, "single"),
             "narrow": entry(server, "narrow", max_concurrency=3),
-            "serve-sim": entry(server, "serve-sim", offline=True, supports_n=True),
+            "serve-sim": entry(server, "serve-sim", offline=True, supports_n=True, params={"extra_body": {"top_k": 5}}),
             "keyed": ModelSpec(litellm_id="openai/keyed", api_base=server.url, api_key_env="COLLABGRAPH_TEST_KEY"),
             "always-500": entry(server, "always-500"),
         }
@@ -157,6 +157,7 @@ async def test_offline_metadata_reaches_only_offline_servers(server: ScriptedSer
         assert "gsm8k/test/17" not in str(seen.body)
     (seen,) = server.requests_for("serve-sim")
     assert seen.body["collabgraph"] == {"meta": META.model_dump(mode="json"), "first_sample": 3}
+    assert seen.body["top_k"] == 5  # the pool's own extra_body travels beside it
 
 
 async def test_api_keys_are_sent_but_never_stored(

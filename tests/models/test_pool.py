@@ -68,6 +68,19 @@ def test_a_key_in_api_key_env_is_rejected_without_repeating_it(tmp_path: Path, v
     assert value not in message
 
 
+def test_params_may_not_set_what_the_gateway_owns(tmp_path: Path) -> None:
+    text = (
+        HEADER
+        + "  a:\n    litellm_id: openai/x\n    params:\n      top_p: 0.9\n      api_key: secret-value\n      num_retries: 3\n"
+    )
+    message = error_of(write(tmp_path, text))
+    assert "models.a.params (line 5): params may not set 'api_key', 'num_retries'" in message
+    assert "api_key: name an environment variable in api_key_env" in message
+    assert "num_retries: the gateway retries" in message
+    assert "secret-value" not in message
+    assert ModelSpec(litellm_id="openai/x", params={"top_p": 0.9}).params == {"top_p": 0.9}
+
+
 def test_an_environment_variable_name_is_accepted() -> None:
     assert ModelSpec(litellm_id="openai/gpt-4o", api_key_env="OPENAI_API_KEY").api_key_env == "OPENAI_API_KEY"
 
