@@ -140,6 +140,28 @@ def vllm_serve(
     )
 
 
+@app.command("validate")
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Graph YAML files to check.")],
+    models: PoolOpt = None,
+    fmt: Annotated[TextOrJson, typer.Option("--format", help="Output format.")] = TextOrJson.text,
+) -> None:
+    """Check graph files (schema, references, control flow, models); exit 1 when any is invalid."""
+    from collabgraph.cli.graph_cmds import validate_paths
+
+    raise typer.Exit(validate_paths(paths, fmt.value, models))
+
+
+@app.command("schema")
+def schema(
+    which: Annotated[str, typer.Argument(help="Which schema: graph.")] = "graph",
+) -> None:
+    """Print the JSON Schema of a file format (for editors: yaml-language-server)."""
+    from collabgraph.cli.graph_cmds import print_schema
+
+    print_schema(which)
+
+
 def main() -> None:
     """Console entry point: a ``CollabgraphError`` prints its message and exits 1, without a traceback; usage
     errors (bad option values) are typer's own, exit 2."""
