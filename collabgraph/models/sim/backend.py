@@ -183,8 +183,9 @@ class SimBackend:
         x = percentile(meta.example_id, meta.difficulty)
         ability = None if oracle else self.ability(spec, meta.task)
         shared = knowledge_latent(model, meta.task, x)
-        noise_key = (request.seed, model, meta.example_id, k, meta.role)
-        u = sample_latent(shared, request.temperature, *noise_key)
+        # The noise key leaves the question out: its noise comes from its shared latent (see sample_noise).
+        noise_key = (request.seed, model, meta.task, meta.role)
+        u = sample_latent(shared, request.temperature, k, *noise_key)
         own = 1.0 if ability is None else ability.p_correct(x)
         v = 1.0 if ability is None else ability.p_with_bonus(x, VERIFY_BONUS_LOGIT)
         content = _fingerprint(meta.role, [(c.answer, c.correct) for c in meta.candidates])
@@ -193,7 +194,9 @@ class SimBackend:
         if request.temperature > 0:
             word_key += (request.seed, k)
         r = rng("wording", *word_key)
-        wrong_u = sample_latent(unit("wrong-choice", model, meta.example_id), request.temperature, *noise_key, "wrong")
+        wrong_u = sample_latent(
+            unit("wrong-choice", model, meta.example_id), request.temperature, k, *noise_key, "wrong"
+        )
 
         if meta.role == "critique":
             return self._critique(spec, meta, u, v, own, wrong_u, r, oracle)

@@ -6,13 +6,32 @@ from collections.abc import Sequence
 
 from collabgraph.models.sim.draws import mix_latent, unit
 
-__all__ = ["TEMPERATURE_HALF_NOISE", "ZIPF_EXPONENT", "noise_share", "sample_latent", "zipf_index", "zipf_weights"]
+__all__ = [
+    "GOLDEN_STEP",
+    "NOISE_FOLDS",
+    "TEMPERATURE_HALF_NOISE",
+    "ZIPF_EXPONENT",
+    "noise_share",
+    "sample_latent",
+    "sample_noise",
+    "zipf_index",
+    "zipf_weights",
+]
 
 TEMPERATURE_HALF_NOISE = 1.0
 """The temperature at which half of a sample's latent variance is per-sample noise and half is shared by all
 samples of the model on the question (``noise_share(T) = T² / (T² + TEMPERATURE_HALF_NOISE²)``). At T = 0 every
 sample is the greedy one; at T = 0.7 about a third of the variance is noise; at high T samples are nearly
 independent draws with the model's per-question accuracy."""
+
+GOLDEN_STEP = (5**0.5 - 1) / 2
+"""The step of the per-sample noise sequence (the golden ratio's fractional part: the most evenly spreading
+step of any Kronecker sequence)."""
+
+NOISE_FOLDS = 13
+"""How many times the shared latent is folded into the per-sample noise (see ``sample_noise``). Measured on
+164 evenly spread questions × 2 samples at T = 0.7: the spread of a model's realized accuracy falls from 1.6
+points (independent noise per question) to 1.05 points; 7 and 29 folds do no better."""
 
 ZIPF_EXPONENT = 1.45
 """Wrong answers of one question are drawn with probability ∝ rank^−s over its ranked plausible wrong answers
@@ -30,13 +49,25 @@ def noise_share(temperature: float) -> float:
     return t2 / (t2 + TEMPERATURE_HALF_NOISE * TEMPERATURE_HALF_NOISE)
 
 
-def sample_latent(shared: float, temperature: float, *noise_key: object) -> float:
-    """A sample's uniform latent: the shared per-question latent blended with per-sample noise keyed by
-    ``noise_key`` (seed, model, question, sample index, …); exactly ``shared`` at temperature 0."""
+def sample_noise(shared: float, index: int, *key: object) -> float:
+    """The per-sample noise uniform of sample ``index`` of a question whose shared latent is ``shared``.
+
+    ``(NOISE_FOLDS · shared + shift(key) + index · GOLDEN_STEP) mod 1``, with ``key`` = (seed, model, task,
+    role). Two variance reductions in one: over the samples of one question it is a golden-ratio (Kronecker)
+    sequence, so any run of samples spreads evenly over [0, 1] (consecutive samples are nearly antithetic);
+    over questions it is the shared latent folded NOISE_FOLDS times, so it inherits the shared latent's even
+    spread (see ``irt``) instead of adding independent noise per question. Each sample's noise is still
+    uniform, and (shared, noise) pairs fill the unit square evenly, so the blend keeps the calibration."""
+    return (NOISE_FOLDS * shared + unit("sample-noise", *key) + index * GOLDEN_STEP) % 1.0
+
+
+def sample_latent(shared: float, temperature: float, index: int, *key: object) -> float:
+    """Sample ``index``'s uniform latent: the shared per-question latent blended with the sample's noise
+    (``sample_noise(shared, index, *key)``) by ``noise_share(temperature)``; exactly ``shared`` at T = 0."""
     share = noise_share(temperature)
     if share == 0.0:
         return shared
-    return mix_latent(shared, unit("sample-noise", *noise_key), share)
+    return mix_latent(shared, sample_noise(shared, index, *key), share)
 
 
 def zipf_weights(count: int, exponent: float = ZIPF_EXPONENT) -> list[float]:
