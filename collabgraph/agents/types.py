@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,9 +34,12 @@ class NodeOutput(BaseModel):
     """What one run of one node produced on one example.
 
     ``answers`` are the answers extracted from ``texts`` by the task (one per sample; None where nothing was
-    found); ``answer`` is the node's single answer (the first sample's, or the voted / fused / selected one).
-    ``latency_s`` is the node's own critical path (parallel samples overlap: one request → its latency).
-    ``round`` counts the runs of this node on this example, from 1. ``error`` set means the node failed."""
+    found), so ``task.extract(texts[i]) == answers[i]``; ``answer`` is the node's single answer (the first
+    sample's that has one, or the voted / fused / selected one). ``usage`` sums every call the node made, except
+    ``usage.latency_s``, which equals ``latency_s``: the node's own critical path (sequential calls add; the
+    samples of one request overlap, so a request counts its slowest sample; sandbox runs add their wall time).
+    ``round`` counts the runs of this node on this example, from 1. ``error`` set means the node failed; the
+    trace then holds what it did before failing."""
 
     model_config = ConfigDict(frozen=True)
     node_id: str
@@ -57,9 +60,11 @@ class NodeOutput(BaseModel):
     error: str | None = None
 
 
+@runtime_checkable
 class CallFn(Protocol):
     """How a node calls a model: the runtime binds gateway, seed and sample numbering (so that the k-th call of
-    a node on an example is stable across re-runs and the cache pays nothing twice)."""
+    a node on an example is stable across re-runs and the cache pays nothing twice). Runtime-checkable so that
+    ``NodeContext`` can hold one (pydantic checks the field with ``isinstance``)."""
 
     async def __call__(
         self,
@@ -74,8 +79,12 @@ class CallFn(Protocol):
 
 
 class NodeContext(BaseModel):
-    """Everything a node kind may use while it runs on one example. ``call`` goes through the gateway;
-    ``model`` is already resolved from the graph's aliases to a pool model name."""
+    """Everything a node kind may use while it runs on one example. ``call`` goes through the gateway.
+
+    ``model`` is the node's model, already resolved from the graph's aliases to a pool model name (custom kinds
+    read it here; built-in kinds receive it as their ``model`` argument). ``subtask`` is set for a child of a
+    planned spawn: the part of the work that child should do (``generate`` adds it to its prompt).
+    ``sandbox`` is a ``collabgraph.sandbox.Sandbox``; None means ``available_sandbox()``."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     node_id: str
@@ -84,4 +93,6 @@ class NodeContext(BaseModel):
     call: CallFn
     seed: int = 0
     round: int = 1
+    model: str | None = None
+    subtask: str | None = None
     sandbox: Any = None
