@@ -80,11 +80,12 @@ def test_sim_eval_json_is_complete_and_a_rerun_is_all_cached(run_cli: RunCli, ca
     assert first["errors"] == 0 and first["cached_calls"] == 0
     assert "maj_at_k" not in first and "pass_at_k" not in first
     assert 0.5 <= first["accuracy"] <= 1.0  # Llama 3.1 8B scores about 0.85 on GSM8K
-    second = _json(run_cli(*args, env=env))
+    proc = run_cli(*args, env=env)
+    second = _json(proc)
     assert second["cached_calls"] == 30
     assert second["accuracy"] == first["accuracy"] and second["ci95"] == first["ci95"]
     assert second["mean_flops"] == first["mean_flops"]
-    _secret_free(call_cache_dir)
+    _secret_free(call_cache_dir, proc.stdout + proc.stderr)
 
 
 def test_several_samples_add_maj_and_pass_at_k(run_cli: RunCli) -> None:
@@ -110,11 +111,13 @@ def test_several_samples_add_maj_and_pass_at_k(run_cli: RunCli) -> None:
     assert 0.0 <= report["maj_at_k"] <= report["pass_at_k"]
 
 
-def test_text_mode_prints_a_table(run_cli: RunCli) -> None:
-    proc = run_cli("eval", "sim/oracle", "--task", "gsm8k", "--limit", "5")
+def test_text_mode_prints_a_report_and_no_cache_writes_no_cache(run_cli: RunCli, call_cache_dir: Path) -> None:
+    proc = run_cli("eval", "sim/oracle", "--task", "gsm8k", "--limit", "5", "--samples", "2", "--no-cache")
     assert proc.returncode == 0, proc.stderr
-    for text in ("sim/oracle", "gsm8k", "accuracy", "1.000", "FLOP"):
+    for text in ("sim/oracle", "gsm8k (test split, 5 examples)", "accuracy", "1.000", "maj@2", "pass@2", "FLOP"):
         assert text in proc.stdout
+    assert "cached calls" in proc.stdout and "0 of 5" in proc.stdout
+    assert list(call_cache_dir.iterdir()) == []  # --no-cache neither reads nor writes the call cache
 
 
 def test_unknown_model_names_the_closest(run_cli: RunCli) -> None:
@@ -294,7 +297,12 @@ def test_against_a_flaky_server_every_call_completes_through_retries(
     report = _json(proc)
     assert report["n"] == 20 and report["errors"] == 0, report.get("error_examples")
     _sane(report, 20)
-    # The same model asked in-process gives the same answers over HTTP as through the litellm provider.
-    direct = _json(run_cli("eval", "sim/llama-3.1-8b", "--task", "gsm8k", "--limit", "20", "--format", "json"))
-    assert report["accuracy"] == direct["accuracy"]
+    # --api-base reaches the same server for a built-in sim model (no cache: the pool-file run stored these).
+    args = ("eval", "sim/llama-3.1-8b", "--task", "gsm8k", "--limit", "20", "--format", "json")
+    via_flag = _json(run_cli(*args, "--api-base", serve_sim, "--no-cache", env=env))
+    assert via_flag["errors"] == 0 and via_flag["cached_calls"] == 0
+    # The same model answers the same over HTTP as through the in-process litellm provider.
+    direct = _json(run_cli(*args))
+    assert report["accuracy"] == via_flag["accuracy"] == direct["accuracy"]
+    assert report["mean_completion_tokens"] == direct["mean_completion_tokens"]
     _secret_free(call_cache_dir, proc.stdout, proc.stderr)
