@@ -1,4 +1,4 @@
-"""Runs: evaluating models and graphs on tasks, and the statistics their reports carry."""
+"""Runs: evaluating models on tasks, the statistics their reports carry, and the run directories they write."""
 
 from collabgraph.runs.evaluate import (
     CompletionGateway,
@@ -9,11 +9,24 @@ from collabgraph.runs.evaluate import (
     summarise,
 )
 from collabgraph.runs.metrics import cluster_ci, maj_at_k, majority, majority_index, pass_at_k, wilson_ci
+from collabgraph.runs.rundir import (
+    JsonlWriter,
+    RunDir,
+    RunDirError,
+    public_model_entry,
+    read_jsonl,
+    repair_tail,
+    run_key,
+    slug,
+)
 
 __all__ = [
     "CompletionGateway",
     "EvalReport",
     "ExampleResult",
+    "JsonlWriter",
+    "RunDir",
+    "RunDirError",
     "cluster_ci",
     "evaluate_model",
     "maj_at_k",
@@ -21,6 +34,11 @@ __all__ = [
     "majority_index",
     "offline_meta",
     "pass_at_k",
+    "public_model_entry",
+    "read_jsonl",
+    "repair_tail",
+    "run_key",
+    "slug",
     "summarise",
     "wilson_ci",
 ]
