@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from collabgraph.models.pool import ModelSpec
 
-__all__ = ["cost_usd", "decode_flops", "flops", "prefill_flops", "split_tokens"]
+__all__ = ["cost_usd", "decode_flops", "flops", "prefill_flops", "priced_by_pool_only", "split_tokens"]
 
 # Providers that never bill: the offline pools and self-hosted servers.
 _FREE_PROVIDERS = frozenset({"sim", "replay", "hosted_vllm", "ollama", "ollama_chat"})
@@ -59,13 +59,19 @@ def flops(
     return prefill * (1 if shared_prefill else n) + n * decode_flops(spec, prompt_tokens, completion_tokens)
 
 
+def priced_by_pool_only(spec: ModelSpec) -> bool:
+    """Whether only the pool can price ``spec``: offline pools and self-hosted servers, which never bill and
+    which litellm's price list does not know (their price is the pool's, else 0)."""
+    return spec.offline or spec.provider in _FREE_PROVIDERS
+
+
 def cost_usd(spec: ModelSpec, prompt_tokens: int, completion_tokens: int) -> float:
     """US dollars for the tokens: the pool's ``price_in`` / ``price_out`` (per million tokens) when it gives one,
     else litellm's price list for real models it knows, else 0 (local servers and offline pools are free)."""
     if spec.price_in or spec.price_out:
         return (prompt_tokens * spec.price_in + completion_tokens * spec.price_out) / 1e6
     model = spec.litellm_id
-    if spec.offline or spec.provider in _FREE_PROVIDERS or model in _UNPRICED:
+    if priced_by_pool_only(spec) or model in _UNPRICED:
         return 0.0
     from collabgraph.settings import offline_env
 

@@ -110,6 +110,7 @@ class _Route:
     offline_http: bool
     batched: bool
     base_kwargs: dict[str, Any]
+    prepared: bool = False
 
     @property
     def offline(self) -> bool:
@@ -327,9 +328,6 @@ class Gateway:
         }
         if spec.api_base is not None:
             base["api_base"] = spec.api_base
-        if in_process:
-            _litellm()
-            providers.ensure_registered(spec.provider)
         route = _Route(spec, in_process, offline_http, spec.supports_n or spec.offline or in_process, base)
         self._routes[key] = route
         return route
@@ -410,6 +408,12 @@ class Gateway:
             kwargs["api_key"] = self._api_key(spec)
 
         acompletion = _litellm().acompletion
+        if not route.prepared:
+            # On the first request only, so a run served wholly from the cache never imports litellm.
+            if route.in_process:
+                providers.ensure_registered(spec.provider)
+            providers.describe_to_litellm(spec)
+            route.prepared = True
         slot = self.limits.slot(spec, in_process=route.in_process)
         timeout_s = self.timeout_s
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from collabgraph.errors import CollabgraphError
+from collabgraph.models.accounting import priced_by_pool_only
 from collabgraph.models.offline import OFFLINE_PROVIDERS, OfflineBackend, load_backend
 from collabgraph.models.pool import ModelPool, ModelSpec
 from collabgraph.models.types import OfflineMeta, OfflineRequest, OfflineSample
@@ -29,6 +30,7 @@ from collabgraph.models.types import OfflineMeta, OfflineRequest, OfflineSample
 __all__ = [
     "OfflineBackendError",
     "OfflineRoutes",
+    "describe_to_litellm",
     "ensure_registered",
     "is_in_process",
     "register_backend",
@@ -78,6 +80,25 @@ class OfflineRoutes:
         if found is None:
             found = self._backends[provider] = load_backend(provider, self.pool, self.data_dir)
         return found
+
+
+def describe_to_litellm(spec: ModelSpec) -> None:
+    """Give litellm's price map an entry for a model only the pool can price (offline pools, self-hosted
+    servers), with the pool's prices. litellm prices every response it returns; for a model missing from its
+    map it searches its whole catalogue on each call, a quarter of an offline call's time. Models litellm
+    prices itself are left alone."""
+    import litellm
+
+    if not priced_by_pool_only(spec) or spec.litellm_id in litellm.model_cost:
+        return
+    entry = {
+        "input_cost_per_token": spec.price_in / 1e6,
+        "output_cost_per_token": spec.price_out / 1e6,
+        "max_input_tokens": spec.context_window,
+        "litellm_provider": spec.provider,
+        "mode": "chat",
+    }
+    litellm.register_model({spec.litellm_id: entry}, custom_llm_provider=spec.provider)
 
 
 def ensure_registered(provider: str) -> None:

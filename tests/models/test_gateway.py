@@ -241,12 +241,30 @@ def _ask_in_another_process(path: str) -> None:
     asyncio.run(ask())
 
 
+def _ask_the_cache_only(path: str, answers: Any) -> None:
+    async def ask() -> list[bool]:
+        with CallCache(path) as cache:
+            out = await Gateway(ModelPool({"fakeoffline/m": SPEC}), cache=cache).complete(
+                "fakeoffline/m", PROMPT, n=4, meta=META, temperature=1.0
+            )
+        return [c.cached for c in out]
+
+    answers.put((asyncio.run(ask()), "litellm" in sys.modules))
+
+
 async def test_processes_share_the_cache(tmp_path: Path, backend: FakeBackend) -> None:
     path = str(tmp_path / "shared.sqlite")
-    child = multiprocessing.get_context("spawn").Process(target=_ask_in_another_process, args=(path,))
+    ctx = multiprocessing.get_context("spawn")
+    child = ctx.Process(target=_ask_in_another_process, args=(path,))
     child.start()
     await asyncio.to_thread(child.join, 120)
     assert child.exitcode == 0
+    # A third process finds every sample cached, and never needs litellm for it.
+    answers = ctx.Queue()
+    reader = ctx.Process(target=_ask_the_cache_only, args=(path, answers))
+    reader.start()
+    assert await asyncio.to_thread(answers.get, True, 120) == ([True] * 4, False)
+    await asyncio.to_thread(reader.join, 60)
     with CallCache(path) as cache:
         out = await Gateway(ModelPool({"fakeoffline/m": SPEC}), cache=cache).complete(
             "fakeoffline/m", PROMPT, n=6, meta=META, temperature=1.0

@@ -9,7 +9,7 @@ import litellm
 import pytest
 
 from collabgraph.models import ModelPool, ModelSpec, OfflineMeta, OfflineRequest, OfflineSample, register_backend
-from collabgraph.models.providers import OfflineRoutes, ensure_registered, is_in_process
+from collabgraph.models.providers import OfflineRoutes, describe_to_litellm, ensure_registered, is_in_process
 
 META = OfflineMeta(task="mmlu_pro", example_id="mmlu_pro/70", answer="B", answer_format="letter")
 SPEC = ModelSpec(litellm_id="fakeprov/m", offline=True)
@@ -121,3 +121,14 @@ def test_what_counts_as_in_process(backend: Numbered) -> None:
     assert not is_in_process(ModelSpec(litellm_id="openai/gpt-4o"))
     register_backend("fakeprov", None)
     assert not is_in_process(SPEC)
+
+
+def test_litellm_learns_the_price_of_models_only_the_pool_prices() -> None:
+    describe_to_litellm(ModelSpec(litellm_id="fakeprov/priced", offline=True, price_in=0.5, price_out=1.5))
+    entry = litellm.model_cost["fakeprov/priced"]
+    assert (entry["input_cost_per_token"], entry["output_cost_per_token"]) == (0.5e-6, 1.5e-6)
+    describe_to_litellm(ModelSpec(litellm_id="hosted_vllm/my-local-model", api_base="http://127.0.0.1:1/v1"))
+    assert litellm.model_cost["hosted_vllm/my-local-model"]["input_cost_per_token"] == 0.0
+    describe_to_litellm(ModelSpec(litellm_id="openai/gpt-4o-mini", price_in=99.0))  # litellm prices it itself
+    assert "openai/gpt-4o-mini" not in litellm.model_cost
+    assert litellm.model_cost["gpt-4o-mini"]["input_cost_per_token"] == pytest.approx(0.15e-6)
