@@ -2,7 +2,8 @@
 
 This is the baseline every collaboration graph is compared against, and the engine behind ``collabgraph eval``.
 A failed call or a scoring error fails its example, never the run: it is recorded on the example, counted in
-``EvalReport.errors``, and scored incorrect.
+``EvalReport.errors``, and scored incorrect. A configuration error (an unknown model, a missing API-key variable)
+is no example's fault and would fail them all alike, so it ends the run at once instead.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from collabgraph.errors import ConfigError, UnknownNameError
 from collabgraph.models.types import Completion, OfflineMeta, Role, Usage
 from collabgraph.runs.metrics import cluster_ci, majority_index, pass_at_k, wilson_ci
 from collabgraph.tasks.types import Example, Message, Task
@@ -157,7 +159,7 @@ async def _evaluate_one(
         if len(completions) != samples:
             return _failed(example, samples, f"asked for {samples} samples, got {len(completions)}")
         scores = [await task.score(c.text, example) for c in completions]
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, ConfigError, UnknownNameError):
         raise
     except Exception as exc:  # one example's failure (call or scoring) must never end the run
         return _failed(example, samples, f"{type(exc).__name__}: {exc}")
@@ -195,7 +197,9 @@ async def evaluate_model(
 ) -> EvalReport:
     """Ask ``model`` every example (``samples`` samples in one request each, at most ``concurrency`` requests
     in flight), score the answers with ``task``, and summarise. ``progress`` is called once per finished
-    example, in completion order; the report's results are in example order."""
+    example, in completion order; the report's results are in example order. Raises ConfigError or
+    UnknownNameError (from the gateway) when the model cannot be called at all; every other failure is recorded
+    on its example."""
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
     if concurrency < 1:
@@ -226,9 +230,12 @@ async def evaluate_model(
             if progress is not None:
                 progress(result)
 
-    async with asyncio.TaskGroup() as group:
-        for _ in range(min(concurrency, len(examples))):
-            group.create_task(worker())
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(concurrency, len(examples))):
+                group.create_task(worker())
+    except* (ConfigError, UnknownNameError) as group_error:
+        raise group_error.exceptions[0] from None
     done = [r for r in results if r is not None]
     return summarise(
         done, model=model, task=task.name, split=split, samples=samples, temperature=temperature, seed=seed

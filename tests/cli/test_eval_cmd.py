@@ -211,6 +211,19 @@ def test_a_model_that_always_fails_finishes_with_an_error_per_example(run_cli: R
     assert all("'dead' failed after 3 attempt(s)" in m for m in report["error_examples"])
 
 
+def test_a_missing_api_key_variable_stops_the_run_and_names_it(run_cli: RunCli, tmp_path: Path) -> None:
+    pool = _pool_file(
+        tmp_path, "my-gpt", {"litellm_id": "openai/gpt-4o-mini", "api_key_env": "COLLABGRAPH_TEST_NO_KEY"}
+    )
+    env: dict[str, str | None] = {"COLLABGRAPH_TEST_NO_KEY": None}
+    proc = run_cli(
+        "eval", "my-gpt", "--task", "gsm8k", "--limit", "3", "--models", str(pool), "--format", "json", env=env
+    )
+    assert proc.returncode == 1
+    assert "environment variable COLLABGRAPH_TEST_NO_KEY is not set" in proc.stderr
+    assert proc.stdout == "" and "Traceback" not in proc.stderr
+
+
 def test_bad_gateway_settings_in_the_environment_are_named(run_cli: RunCli) -> None:
     env: dict[str, str | None] = {"COLLABGRAPH_MAX_RETRIES": "lots"}
     proc = run_cli("eval", "sim/oracle", "--task", "gsm8k", "--limit", "1", env=env)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collabgraph.errors import ModelCallError
+from collabgraph.errors import ConfigError, ErrorItem, ModelCallError, UnknownNameError
 from collabgraph.models.types import Completion, OfflineMeta, Usage
 from collabgraph.runs import EvalReport, ExampleResult, evaluate_model, offline_meta, summarise
 from collabgraph.tasks.types import AnswerFormat, Example, Message, Score
@@ -173,6 +173,22 @@ async def test_a_failed_call_or_scorer_fails_its_example_not_the_run() -> None:
     assert report.error_examples == [f"toy/1: {failed['toy/1'].error}", "toy/2: RuntimeError: scorer crashed"]
     # Accounting means cover only the examples whose call succeeded.
     assert report.mean_prompt_tokens == 10
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        UnknownNameError("model", "sim/llama-3.1-8x", ["sim/llama-3.1-8b"]),
+        ConfigError("model 'gpt'", [ErrorItem("api_key_env", "environment variable OPENAI_API_KEY is not set")]),
+    ],
+)
+async def test_a_configuration_error_ends_the_run_instead_of_failing_every_example(error: Exception) -> None:
+    examples = _examples(40)
+    with pytest.raises(type(error)) as raised:
+        await evaluate_model(
+            ScriptedGateway(dict.fromkeys((e.id for e in examples), error)), ToyTask(), "m", examples=examples
+        )
+    assert raised.value is error
 
 
 async def test_a_gateway_returning_too_few_samples_is_an_error() -> None:
