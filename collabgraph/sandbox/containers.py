@@ -10,11 +10,11 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import math
 import os
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -224,22 +224,31 @@ def create_container(client: Any, spec: ContainerSpec) -> Container:
     the lifetime runs out PID 1 exits and Docker removes the container (``auto_remove``), so even a process
     killed without clean-up leaves nothing running for long.
     """
-    lifetime = max(1, int(spec.lifetime_s))
-    created = client.api.create_container(
-        spec.image,
-        command=["sleep", str(lifetime)],
-        user=SANDBOX_USER,
-        working_dir=WORK_DIR,
-        environment=ENVIRONMENT,
-        labels={LABEL: "1", OWNER_LABEL: owner_id(), GROUP_LABEL: spec.group},
-        host_config=_host_config(client, spec),
-    )
+    from docker.errors import APIError, ImageNotFound
+
+    lifetime = max(1, math.ceil(spec.lifetime_s))
+    try:
+        created = client.api.create_container(
+            spec.image,
+            command=["sleep", str(lifetime)],
+            user=SANDBOX_USER,
+            working_dir=WORK_DIR,
+            environment=ENVIRONMENT,
+            labels={LABEL: "1", OWNER_LABEL: owner_id(), GROUP_LABEL: spec.group},
+            host_config=_host_config(client, spec),
+        )
+    except ImageNotFound as exc:
+        raise DockerUnavailableError(image_missing_message(spec.image)) from exc
+    except APIError as exc:
+        raise CollabgraphError(f"Docker could not create a sandbox container: {exc.explanation or exc}") from exc
     cid: str = created["Id"]
     _registry.add(cid)
     try:
         client.api.start(cid)
-    except BaseException:
+    except BaseException as exc:
         remove_container(client, cid)
+        if isinstance(exc, APIError):
+            raise CollabgraphError(f"Docker could not start a sandbox container: {exc.explanation or exc}") from exc
         raise
     return Container(cid, spec, time.monotonic() + lifetime)
 
@@ -272,14 +281,17 @@ def labelled_containers(client: Any, *, group: str | None = None, owner: str | N
 
 def sweep_stale_containers(client: Any) -> list[str]:
     """Remove sandbox containers left behind by processes that died without cleaning up: those created on this
-    host by a process that no longer runs, and those that stopped. Returns the ids removed.
+    host by a process that no longer runs, and those that exited. Returns the ids removed.
 
-    Containers of live processes, and running ones created on other hosts (where the owner cannot be checked),
-    are left alone; the latter expire on their own when their lifetime runs out."""
+    Containers of live processes (even one just created and not started yet), and running ones created on other
+    hosts (where the owner cannot be checked) are left alone; the latter expire when their lifetime runs out."""
+    me = owner_id()
     stale = []
     for entry in client.api.containers(all=True, filters={"label": f"{LABEL}=1"}):
         owner = (entry.get("Labels") or {}).get(OWNER_LABEL, "")
-        if entry.get("State") != "running" or _owner_alive(owner) is False:
+        if owner == me:
+            continue
+        if entry.get("State") in ("exited", "dead") or _owner_alive(owner) is False:
             stale.append(entry["Id"])
     for cid in stale:
         with contextlib.suppress(Exception):
@@ -290,6 +302,7 @@ def sweep_stale_containers(client: Any) -> list[str]:
 
 
 def _remove_registered_at_exit() -> None:
+    # One after another: at interpreter exit no new worker threads may start.
     ids = _registry.snapshot()
     if not ids:
         return
@@ -297,9 +310,9 @@ def _remove_registered_at_exit() -> None:
         client = connect()
     except DockerUnavailableError:
         return
-    with ThreadPoolExecutor(max_workers=min(8, len(ids))) as pool:
-        for cid in ids:
-            pool.submit(remove_container, client, cid)
+    for cid in ids:
+        with contextlib.suppress(Exception):
+            remove_container(client, cid)
 
 
 atexit.register(_remove_registered_at_exit)

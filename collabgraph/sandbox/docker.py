@@ -106,7 +106,8 @@ class DockerSandbox:
         self._lock = threading.Lock()
         self._client: Any = None
         self._pool: WarmPool | None = None
-        self._removals: set[Future[None]] = set()
+        self._background: set[Future[Any]] = set()
+        """Removals, and starts of containers whose job was cancelled meanwhile: what :meth:`settle` waits for."""
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
 
     # ------------------------------------------------------------------------------------------ public API
@@ -159,7 +160,7 @@ class DockerSandbox:
         """Wait for the background work to finish: containers of finished jobs removed, the pool refilled."""
         while True:
             with self._lock:
-                pending = list(self._removals)
+                pending = list(self._background)
                 pool = self._pool
             if pool is not None:
                 await pool.wait_filled()
@@ -204,21 +205,24 @@ class DockerSandbox:
     def _discard(self, cid: str) -> Future[None]:
         """Remove a container in the background; :meth:`settle` waits for it."""
         future = self._executor.submit(remove_container, self._client, cid)
-        with self._lock:
-            self._removals.add(future)
-        future.add_done_callback(self._removed)
+        self._track(future)
         return future
 
-    def _removed(self, future: Future[None]) -> None:
+    def _track(self, future: Future[Any]) -> None:
         with self._lock:
-            self._removals.discard(future)
+            self._background.add(future)
+        future.add_done_callback(self._untrack)
+
+    def _untrack(self, future: Future[Any]) -> None:
+        with self._lock:
+            self._background.discard(future)
         if not future.cancelled() and future.exception() is not None:
-            logger.warning("could not remove a sandbox container: %s", future.exception())
+            logger.warning("sandbox container clean-up failed: %s", future.exception())
 
     async def _acquire(self, lim: ExecLimits) -> Container:
         need_s = lim.timeout_s + _LIFETIME_MARGIN_S
         pool = self._pool
-        if pool is not None and pool.spec.fits(lim):
+        if pool is not None and pool.spec.fits(lim) and need_s < pool.spec.lifetime_s:
             return await pool.acquire(need_s)
         spec = ContainerSpec.for_limits(self.image, lim, group=self.group, lifetime_s=max(self.lifetime_s, need_s))
         future = self._executor.submit(create_container, self._client, spec)
@@ -226,6 +230,7 @@ class DockerSandbox:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:
             # Cancelled while the container was starting: remove it as soon as it exists.
+            self._track(future)
             future.add_done_callback(self._discard_created)
             raise
 

@@ -71,6 +71,11 @@ class WarmPool:
     async def acquire(self, need_s: float) -> Container:
         """A started container with at least ``need_s`` seconds of lifetime left, all the job's own; waits for one
         to start when none is idle. Raises :class:`CollabgraphError` when starting containers fails."""
+        if need_s >= self.spec.lifetime_s:
+            raise ValueError(
+                f"WarmPool.acquire: need_s={need_s:g} s is not below the containers' lifetime of "
+                f"{self.spec.lifetime_s:g} s; start a container of its own for such a job"
+            )
         while True:
             item, waiter = self._take_or_wait()
             if waiter is not None:
