@@ -34,7 +34,7 @@ class NodeOutput(BaseModel):
     """What one run of one node produced on one example.
 
     ``answers`` are the answers extracted from ``texts`` by the task (one per sample; None where nothing was
-    found), so ``task.extract(texts[i]) == answers[i]``; ``answer`` is the node's single answer (the first
+    found or where the text is not an answer, as a critique's); ``answer`` is the node's single answer (the first
     sample's that has one, or the voted / fused / selected one). ``usage`` sums every call the node made, except
     ``usage.latency_s``, which equals ``latency_s``: the node's own critical path (sequential calls add; the
     samples of one request overlap, so a request counts its slowest sample; sandbox runs add their wall time).
