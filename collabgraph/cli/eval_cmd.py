@@ -109,15 +109,16 @@ def run_eval(
             )
 
     correct = 0.0
-    done = 0
+    done = failed = 0
 
     with progress_bar(len(examples), f"{model} · {task}", enabled=fmt != "json") as advance:
 
         def on_result(result: ExampleResult) -> None:
-            nonlocal correct, done
+            nonlocal correct, done, failed
             correct += result.accuracy
             done += 1
-            advance(f"acc {correct / done:.3f}" + (f" · {result.error[:40]}" if result.error else ""))
+            failed += result.error is not None
+            advance(f"acc {correct / done:.3f}" + (f" · {failed} failed" if failed else ""))
 
         report = asyncio.run(evaluate(on_result))
     if fmt == "json":
@@ -140,19 +141,25 @@ def render_text(report: EvalReport) -> None:
         fields.append((f"maj@{k}", f"{report.maj_at_k:.3f}"))
     if report.pass_at_k is not None:
         fields.append((f"pass@{k}", f"{report.pass_at_k:.3f}"))
+    if report.errors < report.n:  # the means cover the examples whose call succeeded: none, nothing to show
+        fields += [
+            (
+                "tokens / example",
+                f"{fmt_count(report.mean_prompt_tokens)} in, {fmt_count(report.mean_completion_tokens)} out",
+            ),
+            ("cost / example", fmt_usd(report.mean_cost_usd)),
+            ("latency / example", f"{report.mean_latency_s:.2f} s"),
+            ("FLOPs / example", fmt_flops(report.mean_flops)),
+        ]
     fields += [
-        (
-            "tokens / example",
-            f"{fmt_count(report.mean_prompt_tokens)} in, {fmt_count(report.mean_completion_tokens)} out",
-        ),
-        ("cost / example", fmt_usd(report.mean_cost_usd)),
-        ("latency / example", f"{report.mean_latency_s:.2f} s"),
-        ("FLOPs / example", fmt_flops(report.mean_flops)),
         ("cached calls", f"{report.cached_calls} of {report.n}"),
         ("errors", str(report.errors)),
     ]
     print_fields(fields)
-    for message in report.error_examples:
-        print(f"error: {message}")
-    if report.errors > len(report.error_examples):
-        print(f"… and {report.errors - len(report.error_examples)} more failed example(s)")
+    if report.errors:
+        shown = len(report.error_examples)
+        print(
+            f"\nfailed examples (first {shown} of {report.errors}):" if report.errors > shown else "\nfailed examples:"
+        )
+        for message in report.error_examples:
+            print(f"  {message}")

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from collabgraph.errors import ConfigError, UnknownNameError
+from collabgraph.errors import CollabgraphError, ConfigError, UnknownNameError
 from collabgraph.models.types import Completion, OfflineMeta, Role, Usage
 from collabgraph.runs.metrics import cluster_ci, majority_index, pass_at_k, wilson_ci
 from collabgraph.tasks.types import Example, Message, Task
@@ -162,7 +162,9 @@ async def _evaluate_one(
     except (asyncio.CancelledError, ConfigError, UnknownNameError):
         raise
     except Exception as exc:  # one example's failure (call or scoring) must never end the run
-        return _failed(example, samples, f"{type(exc).__name__}: {exc}")
+        # collabgraph's own errors explain themselves; anything else is named by its type.
+        message = str(exc) if isinstance(exc, CollabgraphError) else f"{type(exc).__name__}: {exc}"
+        return _failed(example, samples, " ".join(message.split()))
     answers = [s.extracted for s in scores]
     correct = [s.correct for s in scores]
     winner = majority_index(answers, lambda a, b: task.same(a, b, example))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,7 +17,9 @@ from typing import Any
 
 import pytest
 
+from collabgraph.cli.eval_cmd import render_text
 from collabgraph.models.server import FaultInjector
+from collabgraph.runs import ExampleResult, summarise
 from tests.conftest import REPO_ROOT, RunCli
 
 SECRET = "sk-test-SECRET-eval-9f8e7d6c5b4a"
@@ -118,6 +121,20 @@ def test_text_mode_prints_a_report_and_no_cache_writes_no_cache(run_cli: RunCli,
         assert text in proc.stdout
     assert "cached calls" in proc.stdout and "0 of 5" in proc.stdout
     assert list(call_cache_dir.iterdir()) == []  # --no-cache neither reads nor writes the call cache
+
+
+def test_text_report_lists_the_first_failures_and_omits_accounting_when_nothing_succeeded(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    failed = [
+        ExampleResult(example_id=f"gsm8k/test/{i}", answers=[None], correct=[False], error=f"model 'dead' failed ({i})")
+        for i in range(7)
+    ]
+    render_text(summarise(failed, model="dead", task="gsm8k", split="test", samples=1, temperature=0.0, seed=0))
+    out = capsys.readouterr().out
+    assert re.search(r"^errors +7 *$", out, re.MULTILINE) and "failed examples (first 5 of 7):" in out
+    assert "gsm8k/test/4: model 'dead' failed (4)" in out and "gsm8k/test/5" not in out
+    assert "tokens / example" not in out and "FLOPs" not in out
 
 
 def test_unknown_model_names_the_closest(run_cli: RunCli) -> None:
