@@ -10,6 +10,7 @@ date and rebuilds one made from an older recipe.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -40,8 +41,9 @@ __all__ = [
 
 DEFAULT_IMAGE = "collabgraph-sandbox:bookworm"
 SUITE = "bookworm"
-PACKAGES = ("python3", "python3-pytest", "git", "patch")
-"""Python to run jobs; pytest, git and patch for repair tasks (apply a diff, run a package's own tests)."""
+PACKAGES = ("python3", "python-is-python3", "python3-pytest", "git", "patch")
+"""Python (also as ``python``) to run jobs; pytest, git and patch for repair tasks (apply a diff, run a package's own
+tests)."""
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 RECIPE_LABEL = "collabgraph.sandbox.recipe"
 
@@ -150,31 +152,48 @@ def build_image(
     client = connect()
     recipe = recipe_id()
     started = time.perf_counter()
+    try:
+        previous = client.api.inspect_image(image)
+    except ImageNotFound:
+        previous = None
     if not force:
-        try:
-            labels = client.api.inspect_image(image)["Config"].get("Labels") or {}
-        except ImageNotFound:
-            labels = None
+        labels = None if previous is None else (previous["Config"].get("Labels") or {})
         if labels is not None and labels.get(RECIPE_LABEL) == recipe:
             say(f"{image} is up to date (recipe {recipe}); --force rebuilds it")
             return _report(client, image, "existing", started, recipe)
         if labels is not None:
             say(f"{image} was built from another recipe ({labels.get(RECIPE_LABEL)}); rebuilding")
     if method == "auto":
-        say(f"checking for a registry: pulling debian:{SUITE}-slim")
-        try:
-            client.images.pull("debian", tag=f"{SUITE}-slim")
-            method = "dockerfile"
-        except APIError as exc:
-            say(f"no registry ({_first_line(exc)}): bootstrapping Debian {SUITE} instead")
-            method = "debootstrap"
+        method = _choose_method(client, say)
     if method == "dockerfile":
         _build_from_dockerfile(client, image, recipe, say)
     else:
         _build_from_debootstrap(client, image, recipe, mirror or os.environ.get("COLLABGRAPH_DEBIAN_MIRROR"), say)
     report = _report(client, image, method, started, recipe)
+    if previous is not None and previous["Id"] != report.image_id:
+        with contextlib.suppress(APIError):  # the image it replaced, now untagged; kept while a container uses it
+            client.api.remove_image(previous["Id"])
     say(f"built {image} ({report.method}, {report.size_mb:g} MB) in {report.seconds:g} s")
     return report
+
+
+def _choose_method(client: Any, say: Callable[[str], None]) -> Literal["dockerfile", "debootstrap"]:
+    """``dockerfile`` when the base image is here or a registry serves it, else ``debootstrap``."""
+    from docker.errors import APIError, ImageNotFound
+
+    base = f"debian:{SUITE}-slim"
+    try:
+        client.api.inspect_image(base)
+        return "dockerfile"
+    except ImageNotFound:
+        pass
+    say(f"checking for a registry: pulling {base}")
+    try:
+        client.images.pull("debian", tag=f"{SUITE}-slim")
+    except APIError as exc:
+        say(f"no registry ({_first_line(exc)}): bootstrapping Debian {SUITE} instead")
+        return "debootstrap"
+    return "dockerfile"
 
 
 def _first_line(exc: BaseException) -> str:

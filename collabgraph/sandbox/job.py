@@ -25,7 +25,7 @@ from typing import Any
 
 from collabgraph.sandbox.containers import WORK_DIR
 
-__all__ = ["AttachedJob", "Capture", "JobOutput", "argv_for", "files_tar", "oom_killed"]
+__all__ = ["AttachedJob", "Capture", "FrameDecoder", "JobOutput", "argv_for", "files_tar", "oom_killed"]
 
 _WRAPPER = (
     "exec 3>&2 2>/dev/null; "
@@ -104,6 +104,30 @@ class Capture:
         return self.kept.decode("utf-8", errors="replace")
 
 
+class FrameDecoder:
+    """Splits Docker's multiplexed attach stream (frames of an 8-byte header, stream id and length, then the
+    payload) into stdout and stderr, however the bytes are cut into chunks."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    @property
+    def pending(self) -> int:
+        """Bytes of an incomplete frame held back until the rest arrives."""
+        return len(self._buffer)
+
+    def feed(self, chunk: bytes, out: Capture, err: Capture) -> None:
+        self._buffer += chunk
+        while len(self._buffer) >= _HEADER.size:
+            stream, length = _HEADER.unpack_from(self._buffer)
+            end = _HEADER.size + length
+            if len(self._buffer) < end:
+                return
+            payload = bytes(self._buffer[_HEADER.size : end])
+            del self._buffer[:end]
+            (err if stream == 2 else out).feed(payload)
+
+
 @dataclass(frozen=True)
 class JobOutput:
     """What the stream delivered: whether it ran to its end, and the job's exit code when it did."""
@@ -115,7 +139,7 @@ class JobOutput:
 class AttachedJob:
     """An ``exec`` of the wrapper with stdin, stdout and stderr attached to one socket.
 
-    Docker multiplexes stdout and stderr on the socket in frames (an 8-byte header: stream id, length). Reads wake
+    Docker multiplexes stdout and stderr on the socket (see :class:`FrameDecoder`). Reads wake
     every 0.25 s, so :meth:`abort` (from another thread) or the deadline ends :meth:`pump` promptly and no worker
     thread is ever stuck on a socket."""
 
@@ -130,7 +154,7 @@ class AttachedJob:
         attached = client.api.exec_start(self.exec_id, socket=True)
         self._handle = attached  # keeps the HTTP response (and with it the connection) alive
         self._sock: socket.socket = getattr(attached, "_sock", attached)
-        self._buffer = bytearray()
+        self._frames = FrameDecoder()
 
     def send(self, archive: bytes, deadline: float) -> bool:
         """Write the files and close stdin; False when the deadline passed first (the job hangs on its input)."""
@@ -156,8 +180,7 @@ class AttachedJob:
                 return JobOutput(finished=False, exit_code=None)
             if not chunk:
                 break
-            self._buffer += chunk
-            self._drain_frames(out, err)
+            self._frames.feed(chunk, out, err)
         return JobOutput(finished=True, exit_code=self._exit_code())
 
     def abort(self) -> None:
@@ -185,16 +208,6 @@ class AttachedJob:
             except OSError:
                 return None if self._aborted else b""
         return None
-
-    def _drain_frames(self, out: Capture, err: Capture) -> None:
-        while len(self._buffer) >= _HEADER.size:
-            stream, length = _HEADER.unpack_from(self._buffer)
-            end = _HEADER.size + length
-            if len(self._buffer) < end:
-                return
-            payload = bytes(self._buffer[_HEADER.size : end])
-            del self._buffer[:end]
-            (err if stream == 2 else out).feed(payload)
 
     def _exit_code(self) -> int | None:
         # The stream ends when the wrapper's pipes close, a moment before Docker records the exit.
