@@ -72,7 +72,8 @@ class CallRecord(BaseModel):
 
 
 class ModelTotals(BaseModel):
-    """One model's running totals over a gateway's life (see ``Gateway.totals``)."""
+    """One model's running totals over a gateway's life (see ``Gateway.totals``). ``usage.latency_s`` adds up
+    each call's latency (a call's latency being its slowest sample's)."""
 
     model_config = ConfigDict(frozen=True)
     calls: int = 0

@@ -31,8 +31,3 @@ class ConcurrencyLimits:
         sem = asyncio.Semaphore(size)
         self._slots[key] = (loop, sem, size)
         return sem
-
-    def size(self, spec: ModelSpec) -> int | None:
-        """The limit in force for ``spec``'s endpoint, or None before its first request."""
-        held = self._slots.get((spec.provider, spec.api_base))
-        return None if held is None else held[2]
