@@ -44,7 +44,7 @@ from collabgraph.models.accounting import cost_usd, decode_flops, prefill_flops,
 from collabgraph.models.cache import CachedSample, CallCache, request_digest, sample_key
 from collabgraph.models.limits import ConcurrencyLimits
 from collabgraph.models.pool import ModelPool, ModelSpec, default_pool
-from collabgraph.models.retry import RetryPolicy, with_retries
+from collabgraph.models.retry import DEFAULT_MAX_RETRIES, RetryPolicy, with_retries
 from collabgraph.models.types import Completion, OfflineMeta, Usage
 from collabgraph.settings import cache_dir, offline_env
 
@@ -178,7 +178,7 @@ class Gateway:
         *,
         cache: CallCache | Literal["default"] | None = "default",
         timeout_s: float = 120.0,
-        max_retries: int = 6,
+        max_retries: int = DEFAULT_MAX_RETRIES,
         backoff_base_s: float = 0.5,
         backoff_max_s: float = 20.0,
         retry_after_max_s: float = 60.0,
