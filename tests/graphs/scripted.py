@@ -92,7 +92,14 @@ class ScriptedGateway:
             Completion(
                 model=model,
                 text=self.text(meta, model, prompt, seed, k),
-                usage=Usage(prompt_tokens=10, completion_tokens=5, cost_usd=0.001, flops=100.0, latency_s=latency),
+                # As the real gateway does, the prompt is paid once per request, by its first sample.
+                usage=Usage(
+                    prompt_tokens=10 if k == first_sample else 0,
+                    completion_tokens=5,
+                    cost_usd=0.001,
+                    flops=100.0,
+                    latency_s=latency,
+                ),
                 sample_index=k,
             )
             for k in range(first_sample, first_sample + n)
