@@ -18,8 +18,9 @@ serving them in parallel takes the maximum).
 from __future__ import annotations
 
 import hashlib
-import random
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from collabgraph.errors import CollabgraphError
@@ -71,11 +72,33 @@ class SimError(CollabgraphError):
 
 @dataclass(frozen=True)
 class Decision:
-    """What one sample says and whether it is right (``None`` for roles without a right answer: plan)."""
+    """What one sample says and whether it is right (``None`` for roles without a right answer: plan).
 
-    text: str
+    ``text`` is written on first access, so that code which needs only the verdict (calibration checks)
+    does not pay for the prose."""
+
     correct: bool | None
     answer: str | None
+    render: Callable[[], str] = field(repr=False, compare=False)
+
+    @cached_property
+    def text(self) -> str:
+        """The sample's full response text."""
+        return self.render()
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything one sample's decision depends on, computed once in ``decide``."""
+
+    spec: ModelSpec
+    meta: OfflineMeta
+    oracle: bool
+    u: float  # the sample's latent: lower means it knows the question
+    own: float  # P(solving the question alone)
+    v: float  # verification skill on the question
+    wrong_u: float  # the sample's uniform for choosing among wrong answers
+    word_key: tuple[object, ...]  # seeds the wording
 
 
 def _fingerprint(*parts: object) -> str:
@@ -89,14 +112,14 @@ class SimBackend:
     def __init__(self, pool: ModelPool | None = None, data_dir: Path | None = None) -> None:
         self.pool = pool
         self.data_dir = data_dir
-        self._abilities: dict[tuple[str, str], Ability] = {}
+        self._abilities: dict[tuple[str, str, tuple[tuple[str, float], ...]], Ability] = {}
 
     # ---- calibration ------------------------------------------------------------------------------------
 
     def ability(self, spec: ModelSpec, task: str) -> Ability:
         """The model's calibrated ability on ``task``: from its published score for the task, else from the
         unweighted mean of its published scores over the tasks it has (the fallback is named in ``source``)."""
-        key = (spec.litellm_id + "\x1f" + _fingerprint(sorted((t, s.accuracy) for t, s in spec.scores.items())), task)
+        key = (spec.litellm_id, task, tuple(sorted((t, s.accuracy) for t, s in spec.scores.items())))
         cached = self._abilities.get(key)
         if cached is not None:
             return cached
@@ -173,50 +196,50 @@ class SimBackend:
     # ---- decisions --------------------------------------------------------------------------------------
 
     def decide(self, spec: ModelSpec, request: OfflineRequest, k: int) -> Decision:
-        """Sample ``k`` of ``request``: its text, whether it is right, and the answer it states."""
+        """Sample ``k`` of ``request``: whether it is right, the answer it states, and (lazily) its text."""
         meta = request.meta
         if meta.role == "plan":
-            steps = meta.extra.get("subtasks", DEFAULT_PLAN_STEPS)
-            return Decision(text=plan_text(meta.answer_format, int(steps)), correct=None, answer=None)
+            steps = int(meta.extra.get("subtasks", DEFAULT_PLAN_STEPS))
+            return Decision(correct=None, answer=None, render=lambda: plan_text(meta.answer_format, steps))
         model = spec.litellm_id
         oracle = model == ORACLE_ID
         x = percentile(meta.example_id, meta.difficulty)
         ability = None if oracle else self.ability(spec, meta.task)
-        shared = knowledge_latent(model, meta.task, x)
         # The noise key leaves the question out: its noise comes from its shared latent (see sample_noise).
         noise_key = (request.seed, model, meta.task, meta.role)
-        u = sample_latent(shared, request.temperature, k, *noise_key)
-        own = 1.0 if ability is None else ability.p_correct(x)
-        v = 1.0 if ability is None else ability.p_with_bonus(x, VERIFY_BONUS_LOGIT)
         content = _fingerprint(meta.role, [(c.answer, c.correct) for c in meta.candidates])
         # Wording and the choice of wrong answer: fixed per question at temperature 0, per sample above.
         word_key: tuple[object, ...] = (model, meta.example_id, content)
         if request.temperature > 0:
             word_key += (request.seed, k)
-        r = rng("wording", *word_key)
-        wrong_u = sample_latent(
-            unit("wrong-choice", model, meta.example_id), request.temperature, k, *noise_key, "wrong"
+        ctx = _Context(
+            spec=spec,
+            meta=meta,
+            oracle=oracle,
+            u=sample_latent(knowledge_latent(model, meta.task, x), request.temperature, k, *noise_key),
+            own=1.0 if ability is None else ability.p_correct(x),
+            v=1.0 if ability is None else ability.p_with_bonus(x, VERIFY_BONUS_LOGIT),
+            wrong_u=sample_latent(
+                unit("wrong-choice", model, meta.example_id), request.temperature, k, *noise_key, "w"
+            ),
+            word_key=word_key,
         )
-
         if meta.role == "critique":
-            return self._critique(spec, meta, u, v, own, wrong_u, r, oracle)
+            return self._critique(ctx)
         if meta.role == "answer":
-            correct = oracle or u < own
-            answer = meta.answer if correct else self._wrong(meta, wrong_u)
-            preface = ""
+            correct = oracle or ctx.u < ctx.own
+            return self._answer(ctx, correct, meta.answer if correct else self._wrong(meta, ctx.wrong_u), "")
+        view = CandidateView.of(meta.candidates)
+        if meta.role == "select":
+            return self._select(ctx, view)
+        correct = oracle or ctx.u < fuse_probability(view, ctx.v, ctx.own)
+        if correct:
+            answer = meta.answer
+        elif view.wrong_beats_right and view.plurality_wrong is not None and ctx.wrong_u < 1.0 - ctx.v:
+            answer = view.plurality_wrong  # it followed the crowd
         else:
-            view = CandidateView.of(meta.candidates)
-            if meta.role == "select":
-                return self._select(spec, meta, view, u, v, wrong_u, r, oracle)
-            correct = oracle or u < fuse_probability(view, v, own)
-            if correct:
-                answer = meta.answer
-            elif view.wrong_beats_right and view.plurality_wrong is not None and wrong_u < 1.0 - v:
-                answer = view.plurality_wrong  # it followed the crowd
-            else:
-                answer = self._wrong(meta, wrong_u)
-            preface = _summary(meta.role, meta, view)
-        return Decision(text=self._write(spec, meta, answer, not correct, r, preface), correct=correct, answer=answer)
+            answer = self._wrong(meta, ctx.wrong_u)
+        return self._answer(ctx, correct, answer, _summary(meta.role, meta, view))
 
     def _wrong(self, meta: OfflineMeta, u: float) -> str:
         try:
@@ -232,67 +255,52 @@ class SimBackend:
             raise SimError(f"example {meta.example_id!r}: {exc}") from None
         return options[zipf_index(u, len(options))]
 
-    def _write(
-        self, spec: ModelSpec, meta: OfflineMeta, answer: str, wrong: bool, r: random.Random, preface: str
-    ) -> str:
-        length = target_length(meta.task, meta.answer_format, spec.family, wrong, r)
-        body = reasoning(meta.answer_format, length, r)
-        head = f"{preface}\n" if preface else ""
-        return f"{head}{body}\n{final_line(meta.answer_format, answer)}"
+    def _answer(self, ctx: _Context, correct: bool, answer: str, preface: str) -> Decision:
+        """A decision whose text is reasoning of realistic length, then ``answer`` in the task's format."""
 
-    def _critique(
-        self,
-        spec: ModelSpec,
-        meta: OfflineMeta,
-        u: float,
-        v: float,
-        own: float,
-        wrong_u: float,
-        r: random.Random,
-        oracle: bool,
-    ) -> Decision:
+        def render() -> str:
+            r = rng("wording", *ctx.word_key)
+            length = target_length(ctx.meta.task, ctx.meta.answer_format, ctx.spec.family, not correct, r)
+            head = f"{preface}\n" if preface else ""
+            return f"{head}{reasoning(ctx.meta.answer_format, length, r)}\n{final_line(ctx.meta.answer_format, answer)}"
+
+        return Decision(correct=correct, answer=answer, render=render)
+
+    def _critique(self, ctx: _Context) -> Decision:
+        meta = ctx.meta
         candidate = meta.candidates[0]
-        if oracle:
+        if ctx.oracle:
             flag = not candidate.correct
         else:
-            p_flag = critique_flag_probability(candidate.correct, v)
+            p_flag = critique_flag_probability(candidate.correct, ctx.v)
             # A critic that knows the question (low latent) catches errors; one that does not raises alarms.
-            flag = u < p_flag if not candidate.correct else u > 1.0 - p_flag
-        own_answer = meta.answer if (oracle or u < own) else self._wrong(meta, wrong_u)
-        shown = own_answer if meta.answer_format != "code" else None
-        cand = candidate.answer if meta.answer_format != "code" else None
-        text = critique_text(flag, cand, shown, r)
-        return Decision(text=text, correct=flag != candidate.correct, answer=None)
+            flag = ctx.u < p_flag if not candidate.correct else ctx.u > 1.0 - p_flag
+        code = meta.answer_format == "code"
+        own_answer = meta.answer if (ctx.oracle or ctx.u < ctx.own) else self._wrong(meta, ctx.wrong_u)
 
-    def _select(
-        self,
-        spec: ModelSpec,
-        meta: OfflineMeta,
-        view: CandidateView,
-        u: float,
-        v: float,
-        wrong_u: float,
-        r: random.Random,
-        oracle: bool,
-    ) -> Decision:
+        def render() -> str:
+            shown = None if code else own_answer
+            return critique_text(flag, None if code else candidate.answer, shown, rng("wording", *ctx.word_key))
+
+        return Decision(correct=flag != candidate.correct, answer=None, render=render)
+
+    def _select(self, ctx: _Context, view: CandidateView) -> Decision:
+        meta = ctx.meta
         right = [i for i, c in enumerate(meta.candidates) if c.correct]
         summary = _summary("select", meta, view)
-        if oracle and not right:
+        if ctx.oracle and not right:
             # The oracle is always right: with no right candidate to pick, it says so and gives the gold answer.
-            preface = f"{summary}\nNone of the candidates is correct."
-            return Decision(
-                text=self._write(spec, meta, meta.answer, False, r, preface), correct=True, answer=meta.answer
-            )
-        correct = bool(right) and (oracle or u < select_probability(view, v))
+            return self._answer(ctx, True, meta.answer, f"{summary}\nNone of the candidates is correct.")
+        correct = bool(right) and (ctx.oracle or ctx.u < select_probability(view, ctx.v))
         if correct:
-            index = right[int(wrong_u * len(right))]
+            index = right[int(ctx.wrong_u * len(right))]
             answer = meta.answer
         else:
             wrong = [i for i, c in enumerate(meta.candidates) if not c.correct]
             index = view.plurality_wrong_index if view.plurality_wrong_index is not None else wrong[0]
-            answer = meta.candidates[index].answer or self._wrong(meta, wrong_u)
+            answer = meta.candidates[index].answer or self._wrong(meta, ctx.wrong_u)
         preface = f"{summary}\nCandidate {index + 1} is the most convincing.\nSELECTED: {index + 1}"
-        return Decision(text=self._write(spec, meta, answer, not correct, r, preface), correct=correct, answer=answer)
+        return self._answer(ctx, correct, answer, preface)
 
 
 def _summary(role: str, meta: OfflineMeta, view: CandidateView) -> str:

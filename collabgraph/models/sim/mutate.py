@@ -262,60 +262,50 @@ def _replace_child(parent: ast.AST, index: int, new: ast.AST) -> None:
     raise IndexError(index)
 
 
-def _single_mutants(
-    code: str,
-    tree: ast.Module,
-    entry_point: str | None,
-    seen: set[str],
-    avoid: tuple[int, ...] | None = None,
-    kinds: tuple[str, ...] = _KIND_ORDER,
-) -> list[tuple[tuple[int, ...], str]]:
-    """(site path, mutant) for every site, skipping duplicates and sites on the same branch of the tree as
-    ``avoid`` (an ancestor or descendant of it), so a second slip cannot undo the first; only ``kinds``."""
-    out: list[tuple[tuple[int, ...], str]] = []
-    for site in _sites(tree, entry_point):
-        if site.kind not in kinds:
-            continue
-        if avoid is not None and (site.path[: len(avoid)] == avoid or avoid[: len(site.path)] == site.path):
-            continue
+def _mutants(code: str, tree: ast.Module, sites: list[_Site], seen: set[str]) -> Iterator[tuple[tuple[int, ...], str]]:
+    """(site path, mutant) for the ``sites`` in order, lazily, skipping mutants already in ``seen``."""
+    for site in sites:
         mutant = _apply(code, tree, site)
         key = None if mutant is None else _dump_or_none(mutant)
         if mutant is not None and key is not None and key not in seen:
             seen.add(key)
-            out.append((site.path, mutant))
-    return out
+            yield site.path, mutant
+
+
+def _apart(site: _Site, path: tuple[int, ...]) -> bool:
+    """Whether ``site`` is neither an ancestor nor a descendant of the node at ``path``."""
+    return site.path[: len(path)] != path and path[: len(site.path)] != site.path
 
 
 @lru_cache(maxsize=512)
 def code_mutants(code: str, entry_point: str | None = None, limit: int = 9) -> tuple[str, ...]:
     """Up to ``limit`` distinct wrong versions of ``code``, most "popular" bug first; each parses.
 
-    Mutant k carries two bugs: the k-th single mutation, then a second one elsewhere in the function (half-way
-    down the remaining list). One slip can land where the tests do not look (about one single mutant in nine
-    survives HumanEval's tests); two rarely both do. Raises ValueError when ``code`` is not valid Python."""
+    Mutant k carries two bugs: the k-th single mutation, then a second one elsewhere in the function (starting
+    half-way down the list of places, on a node that neither contains nor is contained in the first, so it
+    cannot undo it; when there is none, the enclosing ``return`` is dropped). One slip can land where the tests
+    do not look (about one single mutant in nine survives HumanEval's tests); two rarely both do. Raises
+    ValueError when ``code`` is not valid Python."""
     try:
         tree = ast.parse(code)
     except SyntaxError as exc:
         raise ValueError(f"the canonical solution does not parse as Python: {exc.msg} (line {exc.lineno})") from None
-    gold = ast.dump(tree)
-    singles = _single_mutants(code, tree, entry_point, {gold})
+    seen = {ast.dump(tree)}
     out: list[str] = []
-    seen = {gold}
-    for path, first in singles[:limit]:
+    for path, first in _mutants(code, tree, _sites(tree, entry_point), set(seen)):
         first_tree = ast.parse(first)
-        seconds = _single_mutants(first, first_tree, entry_point, {gold, ast.dump(first_tree)}, avoid=path)
-        if not seconds:  # nothing elsewhere: drop the enclosing return instead, which cannot undo the slip
-            seconds = _single_mutants(
-                first, first_tree, entry_point, {gold, ast.dump(first_tree)}, kinds=("drop-return",)
-            )
-        start = len(seconds) // 2
-        chosen = first
-        for _, second in seconds[start:] + seconds[:start]:
-            if ast.dump(ast.parse(second)) not in seen:
-                chosen = second
-                break
+        sites = [site for site in _sites(first_tree, entry_point) if _apart(site, path)]
+        if not sites:
+            sites = [site for site in _sites(first_tree, entry_point) if site.kind == "drop-return"]
+        start = len(sites) // 2
+        chosen = next(
+            (m for _, m in _mutants(first, first_tree, sites[start:] + sites[:start], {*seen, ast.dump(first_tree)})),
+            first,
+        )
         seen.add(ast.dump(ast.parse(chosen)))
         out.append(chosen)
+        if len(out) >= limit:
+            break
     return tuple(out)
 
 
