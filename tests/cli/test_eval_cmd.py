@@ -319,7 +319,9 @@ def test_against_a_flaky_server_every_call_completes_through_retries(
     env: dict[str, str | None] = {
         "COLLABGRAPH_TEST_KEY": SECRET,
         "OPENAI_API_KEY": SECRET,
-        "COLLABGRAPH_RETRY_BASE_S": "0.01",
+        # Injected hangs (60 s) are cut at the per-attempt timeout and retried; backoff kept short.
+        "COLLABGRAPH_TIMEOUT_S": "8",
+        "COLLABGRAPH_BACKOFF_BASE_S": "0.05",
     }
     proc = run_cli(
         "eval", "served-8b", "--task", "gsm8k", "--limit", "20", "--models", str(pool), "--format", "json", env=env
