@@ -427,7 +427,9 @@ class Gateway:
 
         outcome.requests += 1
         try:
-            (response, wall), attempts = await with_retries(spec.name, attempt, self.policy, self._rng)
+            (response, wall), attempts = await with_retries(
+                spec.name, attempt, self.policy, self._rng, secrets=[kwargs.get("api_key") or ""]
+            )
         except ModelCallError as exc:
             outcome.attempts += exc.attempts
             raise

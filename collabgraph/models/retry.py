@@ -7,7 +7,7 @@ import asyncio
 import email.utils
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -126,11 +126,13 @@ async def with_retries(
     rng: random.Random,
     *,
     sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    secrets: Sequence[str] = (),
 ) -> tuple[T, int]:
     """Run ``attempt`` until it succeeds; returns its result and how many attempts it took.
 
     Raises ModelCallError (with the attempt count and the last HTTP status) on a permanent failure or when
-    ``policy.max_retries`` retries are spent."""
+    ``policy.max_retries`` retries are spent. Any of ``secrets`` (the API key sent) that a provider echoed in
+    its error message is masked, since the message ends up in run logs."""
     attempts = 0
     while True:
         attempts += 1
@@ -139,5 +141,11 @@ async def with_retries(
         except Exception as exc:  # cancellation is a BaseException and passes straight through
             failure = classify(exc)
             if not failure.retryable or attempts > policy.max_retries:
-                raise ModelCallError(model, failure.message, status=failure.status, attempts=attempts) from exc
+                leaked = [secret for secret in secrets if secret and secret in failure.message]
+                message = failure.message
+                for secret in leaked:
+                    message = message.replace(secret, "<redacted>")
+                error = ModelCallError(model, message, status=failure.status, attempts=attempts)
+                # The provider's own exception would carry the key into any traceback: leave it out then.
+                raise error from (None if leaked else exc)
             await sleep(policy.delay(attempts - 1, failure.retry_after, rng))

@@ -2,7 +2,7 @@
 
 Each model name has a queue of actions consumed one per request; when a model's queue is empty it answers
 ``ok``. Actions: ``ok``; an HTTP status such as ``"429"``, ``"500"``, ``"400"``; ``"429:retry-after=1"``
-(a 429 with that header); ``"hang"`` (sleep until the client gives up); ``"slow:0.05"`` (answer after a
+(a 429 with that header); ``"401:echo-auth"`` (a 401 whose message repeats the Authorization header); ``"hang"`` (sleep until the client gives up); ``"slow:0.05"`` (answer after a
 delay). A model whose name starts with ``always-`` fails every request with the status that follows
 (``always-500``). The server records every request and the most requests it ever had in flight at once.
 """
@@ -60,11 +60,11 @@ class ScriptedServer:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await self._answer(model, body, self._next(model))
+            return await self._answer(model, body, self._next(model), request.headers.get("Authorization", ""))
         finally:
             self.in_flight -= 1
 
-    async def _answer(self, model: str, body: dict[str, Any], action: str) -> web.StreamResponse:
+    async def _answer(self, model: str, body: dict[str, Any], action: str, authorization: str) -> web.StreamResponse:
         if action == "hang":
             await asyncio.sleep(3600)
         if action.startswith("slow:"):
@@ -72,10 +72,12 @@ class ScriptedServer:
             action = "ok"
         if action != "ok":
             status, _, option = action.partition(":")
-            headers = {}
+            headers, message = {}, f"scripted {status}"
             if option.startswith("retry-after="):
                 headers["Retry-After"] = option.split("=", 1)[1]
-            error = {"message": f"scripted {status}", "type": "scripted", "param": None, "code": status}
+            if option == "echo-auth":  # a careless server repeating the credentials it was sent
+                message += f" for {authorization}"
+            error = {"message": message, "type": "scripted", "param": None, "code": status}
             return web.json_response({"error": error}, status=int(status), headers=headers)
         n = int(body.get("n") or 1)
         seed = body.get("seed")

@@ -182,6 +182,19 @@ def cache_files(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in folder.glob("calls.sqlite*")}
 
 
+async def test_a_key_echoed_in_an_error_is_masked(server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-test-echoed-by-a-careless-server"
+    monkeypatch.setenv("COLLABGRAPH_TEST_KEY", secret)
+    server.plan("keyed", "401:echo-auth")
+    records: list[CallRecord] = []
+    gateway = make_gateway(server, on_call=records.append)
+    with pytest.raises(ModelCallError, match=r"HTTP 401") as info:
+        await gateway.complete("keyed", PROMPT)
+    assert "for Bearer <redacted>" in str(info.value)
+    assert secret not in str(info.value) and info.value.__cause__ is None
+    assert records[-1].error is not None and secret not in records[-1].error
+
+
 async def test_a_missing_api_key_says_what_to_set(server: ScriptedServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("COLLABGRAPH_TEST_KEY", raising=False)
     gateway = make_gateway(server)
