@@ -7,7 +7,6 @@ failed for good, or an output still malformed after one retry, becomes the node'
 Misconfiguration (a template field that does not exist, ``pot`` on a code task) raises ``CollabgraphError``.
 """
 
-from collabgraph.agents.calls import CompletionSource, GatewayCall
 from collabgraph.agents.critique import critique
 from collabgraph.agents.fuse import fuse
 from collabgraph.agents.generate import GenerateMode, generate, generate_messages, solve_subtask
@@ -64,11 +63,9 @@ __all__ = [
     "UNAVAILABLE_KINDS",
     "VERIFY_CHECKS",
     "CallFn",
-    "CompletionSource",
     "CustomKind",
     "CustomKindError",
     "CustomRun",
-    "GatewayCall",
     "GenerateMode",
     "KindImpl",
     "Malformed",

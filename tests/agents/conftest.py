@@ -7,12 +7,13 @@ from collections.abc import Callable
 
 import pytest
 
-from collabgraph.agents import GatewayCall, NodeContext
+from collabgraph.agents import NodeContext
 from collabgraph.models import Gateway, default_pool
 from collabgraph.sandbox import LocalSandbox
 from collabgraph.settings import offline_env
 from collabgraph.tasks import GSM8KTask, HumanEvalTask
 from collabgraph.tasks.types import Example, Task
+from tests.agents.helpers import GatewayCall
 
 offline_env()
 

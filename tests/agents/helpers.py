@@ -1,5 +1,5 @@
-"""Test helpers: a scripted ``CallFn`` for the edge cases a calibrated model never produces (malformed
-outputs, failures), and hand-made node outputs."""
+"""Test helpers: a ``CallFn`` over the real gateway, a scripted one for the edge cases a calibrated model never
+produces (malformed outputs, failures), and hand-made node outputs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from collabgraph.agents import NodeOutput
 from collabgraph.errors import ModelCallError
+from collabgraph.models import Gateway
 from collabgraph.models.types import Completion, OfflineMeta, Usage
 from collabgraph.tasks.types import Message
 
@@ -72,3 +73,36 @@ def output(
     )
     first = next((a for a in answers if a is not None), None)
     return NodeOutput(node_id=node_id, kind=kind, texts=shown, answers=list(answers), answer=first, error=error)
+
+
+class GatewayCall:
+    """A ``CallFn`` over the gateway with ``seed``, numbering samples across its calls (the first call of n
+    samples gets samples 0..n-1, the next continues), so a retry draws new samples and a re-run the same ones."""
+
+    def __init__(self, gateway: Gateway, *, seed: int = 0) -> None:
+        self.gateway = gateway
+        self.seed = seed
+        self.next_sample = 0
+
+    async def __call__(
+        self,
+        model: str,
+        messages: Sequence[Message],
+        *,
+        meta: OfflineMeta,
+        n: int = 1,
+        temperature: float = 0.0,
+        max_tokens: int | None = None,
+    ) -> list[Completion]:
+        first = self.next_sample
+        self.next_sample += n
+        return await self.gateway.complete(
+            model,
+            messages,
+            n=n,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            seed=self.seed,
+            first_sample=first,
+            meta=meta,
+        )
