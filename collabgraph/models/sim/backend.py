@@ -18,6 +18,7 @@ serving them in parallel takes the maximum).
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -51,6 +52,8 @@ __all__ = [
     "SimBackend",
     "SimError",
 ]
+
+logger = logging.getLogger(__name__)
 
 ORACLE_ID = "sim/oracle"
 """The litellm id of the model that is always right (gold answer, canonical solution)."""
@@ -130,6 +133,7 @@ class SimBackend:
             mean = sum(s.accuracy for s in spec.scores.values()) / len(spec.scores)
             names = ", ".join(sorted(spec.scores))
             ability = Ability.calibrated(mean, f"fallback: no score for {task!r}; mean of the scores for {names}")
+            logger.warning("%s has no published score for task %r: %s", spec.litellm_id, task, ability.source)
         else:
             raise SimError(
                 f"{spec.name or spec.litellm_id}: a sim model needs published scores to calibrate to; add "

@@ -33,6 +33,7 @@ from collabgraph.models.types import Candidate
 
 __all__ = [
     "CRITIC_BASE_FLAG_RATE",
+    "DEFAULT_PLAN_STEPS",
     "VERDICT_CORRECT",
     "VERDICT_INCORRECT",
     "VERIFY_BONUS_LOGIT",
@@ -189,6 +190,7 @@ _PLAN_STEPS: dict[str, tuple[str, ...]] = {
 }
 
 DEFAULT_PLAN_STEPS = 3
+"""Subtasks in a plan when the request's ``meta.extra["subtasks"]`` does not say how many (1 to 5)."""
 
 
 def plan_text(answer_format: str, steps: int) -> str:

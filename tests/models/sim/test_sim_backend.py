@@ -255,9 +255,15 @@ def test_realistic_lengths_by_task(backend: SimBackend) -> None:
     assert 60 < gsm8k < 200 and 200 < math500 < 600
 
 
-def test_an_unknown_task_falls_back_to_the_mean_score(backend: SimBackend) -> None:
+def test_an_unknown_task_falls_back_to_the_mean_score(caplog: pytest.LogCaptureFixture) -> None:
+    backend = SimBackend(pool=default_pool())
     model = spec("sim/llama-3.1-8b")
-    ability = backend.ability(model, "mbpp")
+    with caplog.at_level("WARNING", logger="collabgraph.models.sim.backend"):
+        ability = backend.ability(model, "mbpp")
+        backend.ability(model, "mbpp")
+    assert [r.getMessage() for r in caplog.records] == [
+        f"sim/llama-3.1-8b has no published score for task 'mbpp': {ability.source}"
+    ]
     mean = sum(s.accuracy for s in model.scores.values()) / len(model.scores)
     assert ability.accuracy == pytest.approx(mean)
     assert ability.source.startswith("fallback: no score for 'mbpp'")

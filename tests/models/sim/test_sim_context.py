@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import random
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from collabgraph.models.sim.context import (
     CRITIC_BASE_FLAG_RATE,
+    DEFAULT_PLAN_STEPS,
     VERDICT_CORRECT,
     VERDICT_INCORRECT,
     VERIFY_BONUS_LOGIT,
@@ -21,6 +23,7 @@ from collabgraph.models.sim.context import (
     plan_text,
     select_probability,
 )
+from collabgraph.models.sim.irt import Ability
 from collabgraph.models.types import Candidate
 
 probability = st.floats(min_value=0.0, max_value=1.0)
@@ -76,7 +79,12 @@ def test_critic_hits_and_false_alarms_follow_skill(v1: float, v2: float) -> None
 
 
 def test_verify_bonus_makes_checking_easier_than_solving() -> None:
-    assert VERIFY_BONUS_LOGIT > 0
+    ability = Ability.calibrated(0.5, "test")
+    x = 0.5  # the median question: solving it is σ(a·θ)
+    solve = ability.p_with_bonus(x, 0.0)
+    verify = ability.p_with_bonus(x, VERIFY_BONUS_LOGIT)
+    assert verify > solve
+    assert math.log(verify / (1 - verify)) - math.log(solve / (1 - solve)) == pytest.approx(VERIFY_BONUS_LOGIT)
 
 
 def test_critique_text_ends_with_the_verdict() -> None:
@@ -88,6 +96,10 @@ def test_critique_text_ends_with_the_verdict() -> None:
     passed = critique_text(False, "18", "18", random.Random(0))
     assert passed.splitlines()[-1] == VERDICT_CORRECT
     assert all(line.startswith("Step ") for line in passed.splitlines()[:-1])
+
+
+def test_default_plan_length() -> None:
+    assert len(plan_text("gsm8k", DEFAULT_PLAN_STEPS).splitlines()) == DEFAULT_PLAN_STEPS == 3
 
 
 def test_plan_text_is_a_numbered_list() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import random
 import statistics
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 from collabgraph.models.sim.text import (
     CHARS_PER_TOKEN,
     FAMILY_VERBOSITY,
+    FORMAT_LENGTH_CHARS,
+    LENGTH_SIGMA,
     MESSAGE_OVERHEAD_TOKENS,
     TASK_LENGTH_CHARS,
     WRONG_LENGTH_FACTOR,
@@ -59,6 +62,15 @@ def test_lengths_scale_with_family_and_wrongness() -> None:
     assert median("qwen", False) == pytest.approx(TASK_LENGTH_CHARS["gsm8k"] * FAMILY_VERBOSITY["qwen"], rel=0.05)
     assert median("llama", True) == pytest.approx(TASK_LENGTH_CHARS["gsm8k"] * WRONG_LENGTH_FACTOR, rel=0.05)
     assert median("unknown-family", False) == pytest.approx(TASK_LENGTH_CHARS["gsm8k"], rel=0.05)
+
+
+def test_length_spread_and_format_fallback() -> None:
+    r = random.Random(5)
+    logs = [math.log(target_length("gsm8k", "gsm8k", "llama", False, r)) for _ in range(4000)]
+    assert statistics.pstdev(logs) == pytest.approx(LENGTH_SIGMA, rel=0.05)
+    # A task without its own median uses its answer format's.
+    lengths = [target_length("mbpp", "code", "llama", False, r) for _ in range(2001)]
+    assert statistics.median(lengths) == pytest.approx(FORMAT_LENGTH_CHARS["code"], rel=0.1)
 
 
 def test_token_estimates() -> None:
