@@ -83,8 +83,20 @@ async def run_example(
         async for values in graph.astream(start, config, context=rc, stream_mode="values"):
             state = values
     except Exception as exc:  # the recursion limit, or a bug outside any node: this example fails, the run goes on
-        failure = f"{type(exc).__name__}: {exc}"
+        failure = _failure(exc, compiled)
     return await _result(compiled, state, task, example, seed, failure)
+
+
+def _failure(exc: Exception, compiled: CompiledGraph) -> str:
+    from langgraph.errors import GraphRecursionError
+
+    if isinstance(exc, GraphRecursionError):
+        # Worded here, not by LangGraph: a resumed run is given only what is left of the limit.
+        return (
+            f"recursion limit of {compiled.recursion_limit} super-steps reached before the graph ended "
+            "(raise limits.recursion_limit, or lower the loops' max_rounds)"
+        )
+    return f"{type(exc).__name__}: {exc}"
 
 
 async def _result(
