@@ -2,13 +2,17 @@
 
 The reviser sees the problem, the candidate's solution and the feedback, and writes a complete new solution
 in the task's answer format. No answer in it → one retry, then the node fails.
+
+What the reviser reads, for the offline pools: the candidate, and — when the feedback rejected it and
+proposes a different answer of its own (a critic that redid the faulty step) — that proposal as a second
+candidate, so a simulated reviser can take up a strong critic's correction as a real one would.
 """
 
 from __future__ import annotations
 
 from collabgraph.agents.meta import offline_meta
 from collabgraph.agents.run import Malformed, NodeRun
-from collabgraph.agents.samples import offline_candidates, primary
+from collabgraph.agents.samples import Sample, offline_candidates, primary
 from collabgraph.agents.templates import default_template, format_instructions, question_text, render
 from collabgraph.agents.types import NodeContext, NodeOutput
 from collabgraph.models.types import Completion
@@ -63,8 +67,13 @@ async def refine(
             raise Malformed("the revised solution states no final answer")
         return text, answer
 
+    read = [shown]
+    proposal = task.extract(notes, example) if feedback.verdict == "rejected" else None
+    if proposal is not None and (shown.answer is None or not task.same(proposal, shown.answer, example)):
+        read.append(Sample(feedback.node_id, 0, notes, proposal))
+
     async def body() -> NodeOutput:
-        meta = offline_meta(task, example, "refine", await offline_candidates(task, example, [shown]))
+        meta = offline_meta(task, example, "refine", await offline_candidates(task, example, read))
         text, answer = await run.ask(
             model=model,
             messages=[Message(role="user", content=content)],

@@ -89,19 +89,44 @@ async def test_refine_given_a_right_candidate_beats_solving_alone(gsm8k: GSM8KTa
     assert refined > alone + 0.1 * len(items)
 
 
-async def test_refine_shows_candidate_and_feedback(gsm8k: GSM8KTask, make_ctx: MakeCtx) -> None:
+async def test_refine_shows_candidate_and_feedback_and_reads_the_critics_correction(
+    gsm8k: GSM8KTask, make_ctx: MakeCtx
+) -> None:
     example = gsm8k.examples(limit=1)[0]
     script = ScriptedCall([f"Fixed.\n#### {example.answer}"])
-    feedback = NodeOutput(
-        node_id="critic", kind="critique", verdict="rejected", feedback="Step 2 adds instead of multiplying."
-    )
-    out = await refine(
-        make_ctx("r", gsm8k, example, call=script), model="m", candidate=wrong(example), feedback=feedback
-    )
+    notes = f"Step 2 adds instead of multiplying; redoing it, I get {example.answer}.\nVERDICT: INCORRECT"
+    feedback = NodeOutput(node_id="critic", kind="critique", verdict="rejected", feedback=notes)
+    ctx = make_ctx("r", gsm8k, example, call=script)
+    out = await refine(ctx, model="m", candidate=wrong(example), feedback=feedback)
     content = script.seen[0].messages[0].content
-    assert "Step 2 adds instead of multiplying." in content and f"#### {example.distractors[0]}" in content
+    assert notes in content and f"#### {example.distractors[0]}" in content
     assert "#### <number>" in content
     assert out.answer == example.answer and out.data["verdict"] == "rejected"
+    # The critic's own answer is a second candidate the reviser reads; an accepting critique proposes nothing.
+    assert [(c.answer, c.correct) for c in script.seen[0].meta.candidates] == [
+        (example.distractors[0], False),
+        (example.answer, True),
+    ]
+    accepted = feedback.model_copy(update={"verdict": "accepted", "feedback": "Step 1: fine.\nVERDICT: CORRECT"})
+    await refine(ctx, model="m", candidate=wrong(example), feedback=accepted)
+    assert [c.answer for c in script.seen[1].meta.candidates] == [example.distractors[0]]
+
+
+async def test_a_strong_critic_makes_actor_critic_beat_the_actor_alone(gsm8k: GSM8KTask, make_ctx: MakeCtx) -> None:
+    alone = looped = 0
+    items = examples(gsm8k)
+    for example in items:
+        actor = await generate(make_ctx("actor", gsm8k, example), model="sim/llama-3.1-8b")
+        alone += correct(gsm8k, actor, example)
+        current = actor
+        for round_ in range(1, 4):
+            review = await critique(make_ctx("critic", gsm8k, example), model="sim/llama-3.1-70b", candidate=current)
+            if review.verdict == "accepted":
+                break
+            ctx = make_ctx("actor", gsm8k, example).model_copy(update={"round": round_ + 1})
+            current = await refine(ctx, model="sim/llama-3.1-8b", candidate=current, feedback=review)
+        looped += correct(gsm8k, current, example)
+    assert looped > alone
 
 
 async def test_refine_and_critique_fail_cleanly_on_a_failed_input(gsm8k: GSM8KTask, make_ctx: MakeCtx) -> None:
