@@ -34,12 +34,14 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
     "fuse": frozenset({"question", "candidates", "count", "format_instructions"}),
     "select": frozenset({"question", "candidates", "count"}),
     "plan": frozenset({"question", "width"}),
+    "spawn": frozenset({"question", "width"}),
 }
 """The fields each template may use. ``question`` is the task's prompt as the model would see it (the
 problem with its answer-format instructions); ``task_prompt`` the same; ``format_instructions`` a sentence on
 how to state the final answer; ``candidate`` / ``candidates`` the solutions read (numbered ``Candidate 1:``…);
 ``count`` how many there are; ``feedback`` the critique's text; ``subtask`` a planned child's part of the work
-(empty otherwise); ``width`` how many subtasks to plan."""
+(empty otherwise); ``width`` how many subtasks to plan. Keyed by node kind (``spawn`` plans), so a graph
+validator can check a node's ``prompt`` with ``check_template(node.kind, node.prompt)``."""
 
 FORMAT_INSTRUCTIONS: dict[AnswerFormat, str] = {
     "gsm8k": "End your response with the final numeric answer on its own line as `#### <number>`.",

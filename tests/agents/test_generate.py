@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from collabgraph.agents import (
     NodeContext,
     PromptTemplateError,
+    check_template,
+    default_template,
     generate,
     generate_messages,
     reference_program,
@@ -135,6 +137,14 @@ async def test_a_planned_child_sees_its_subtask(gsm8k: GSM8KTask, make_ctx: Make
     assert content.startswith(gsm8k.prompt(example)[-1].content)
     assert content.endswith("Focus on this part of the work: Compute the weekly total first.")
     assert out.data == {"mode": "cot", "subtask": "Compute the weekly total first."}
+
+
+@pytest.mark.parametrize("kind", ["generate", "critique", "refine", "fuse", "select", "spawn"])
+def test_every_default_template_fills_with_its_kinds_fields(kind: str) -> None:
+    name = {"generate": "pot", "spawn": "plan"}.get(kind, kind)
+    check_template(kind, default_template(name))
+    with pytest.raises(PromptTemplateError, match=f"{kind} prompt template uses {{nope}}"):
+        check_template(kind, default_template(name) + "{nope}")
 
 
 def test_a_custom_prompt_template_is_filled(gsm8k: GSM8KTask, make_ctx: MakeCtx) -> None:

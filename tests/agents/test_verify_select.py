@@ -44,6 +44,14 @@ async def test_unit_tests_check_every_sample_with_the_problems_own_tests(
     assert out.calls == 0 and [e.role for e in out.trace] == ["unit_tests"] and out.latency_s > 0
 
 
+async def test_generated_code_is_checked_by_the_unit_tests(humaneval: HumanEvalTask, make_ctx: MakeCtx) -> None:
+    example = humaneval.examples(limit=1, seed=9)[0]
+    coder = await generate(make_ctx("coder", humaneval, example), model="sim/oracle")
+    assert coder.error is None and coder.answer is not None and "def " + example.meta["entry_point"] in coder.answer
+    checked = await verify(make_ctx("tests", humaneval, example), check="unit_tests", target=coder)
+    assert checked.passed is True and checked.data["checks"][0]["detail"] == "passed"
+
+
 async def test_unit_tests_stop_at_the_timeout(humaneval: HumanEvalTask, make_ctx: MakeCtx) -> None:
     example = humaneval.examples(limit=1)[0]
     slow = f"def {example.meta['entry_point']}(*args):\n    while True:\n        pass\n"
