@@ -25,6 +25,7 @@ from collabgraph.sandbox.types import ExecLimits
 __all__ = [
     "ENVIRONMENT",
     "GROUP_LABEL",
+    "JOB_FILE",
     "LABEL",
     "OWNER_LABEL",
     "SANDBOX_USER",
@@ -64,8 +65,8 @@ ENVIRONMENT = {
 # and mode onto a tmpfs, so ``mode=1777`` alone is not enough). Their size counts against the memory limit.
 _WORK_TMPFS = "rw,exec,nosuid,nodev,size=256m,uid=65534,gid=65534"
 _TMP_TMPFS = "rw,noexec,nosuid,nodev,size=64m,uid=65534,gid=65534"
-_EXTRA_PIDS = 2
-"""Processes the sandbox itself runs beside the job (PID 1 and the job's wrapper shell)."""
+_EXTRA_PIDS = 1
+"""Processes the sandbox itself runs beside the job: PID 1."""
 _OOM_SCORE_ADJ = 1000
 """If the host itself runs out of memory, sandbox jobs are the first thing its OOM killer takes."""
 _API_TIMEOUT_S = 60
@@ -160,7 +161,7 @@ class ContainerSpec:
 
 @dataclass(frozen=True)
 class Container:
-    """A started sandbox container; ``expires_at`` (monotonic) is when its PID 1 exits and Docker removes it."""
+    """A started sandbox container; ``expires_at`` (monotonic) is when its PID 1 gives up waiting for a job."""
 
     id: str
     spec: ContainerSpec
@@ -211,18 +212,36 @@ def _host_config(client: Any, spec: ContainerSpec) -> Any:
         pids_limit=spec.pids + _EXTRA_PIDS,
         ulimits=[Ulimit(name="nofile", soft=1024, hard=1024), Ulimit(name="core", soft=0, hard=0)],
         oom_score_adj=_OOM_SCORE_ADJ,
-        auto_remove=True,
     )
 
 
-def create_container(client: Any, spec: ContainerSpec) -> Container:
-    """Create and start a container that idles until a job is executed in it.
+JOB_FILE = "/tmp/.collabgraph-job"
+"""Where the job's argv (shell-quoted) arrives, inside the files archive; PID 1 reads and deletes it."""
 
-    PID 1 is ``sleep LIFETIME``: the kernel delivers no signal to a PID namespace's init from inside the namespace
-    unless init installed a handler, and ``sleep`` installs none, so no job can take PID 1 (and with it the
-    container) down early. It never reaps orphans, which does not matter because a container serves one job. When
-    the lifetime runs out PID 1 exits and Docker removes the container (``auto_remove``), so even a process
-    killed without clean-up leaves nothing running for long.
+_RUNNER = (
+    # dash handles SIGINT itself and would exit 130 after the job; a no-op trap keeps PID 1 out of it (a trap, not
+    # an ignore, so the job still starts with SIGINT at its default).
+    "trap : INT; "
+    "exec 3>&2 2>/dev/null; "
+    "timeout -s KILL {lifetime} tar -xf - -C / 2>&3 || exit 125; "
+    f"job=$(cat {JOB_FILE}) && rm -f {JOB_FILE} || exit 125; "
+    # A subshell applies the job's redirections in the child, so the shell's own notes ("Killed") go to
+    # /dev/null while the job's stderr is passed through untouched.
+    '(eval "exec $job" </dev/null 2>&3 3>&-); '
+    "exit $?"
+)
+"""PID 1 of every sandbox container (dash): wait for the job's archive on stdin, unpack it from ``/`` (the files
+under /work, the argv in JOB_FILE), run the job as its only child with stdin from /dev/null, and exit with its
+status (128 + N for a job killed by signal N). A container that gets no archive within its lifetime exits."""
+
+
+def create_container(client: Any, spec: ContainerSpec) -> Container:
+    """Create and start a container whose PID 1 (:data:`_RUNNER`) waits for one job on stdin.
+
+    The job runs as a child of PID 1, so it has ordinary signal semantics (a job can kill itself), while PID 1
+    cannot be killed from inside: the kernel delivers no signal to a PID namespace's init from inside the
+    namespace unless init installed a handler, and the shell installs none. When the job exits PID 1 exits, the
+    container stops and the kernel kills every process left in it: nothing a job starts can outlive it.
     """
     from docker.errors import APIError, ImageNotFound
 
@@ -230,10 +249,11 @@ def create_container(client: Any, spec: ContainerSpec) -> Container:
     try:
         created = client.api.create_container(
             spec.image,
-            command=["sleep", str(lifetime)],
+            command=["sh", "-c", _RUNNER.format(lifetime=lifetime)],
             user=SANDBOX_USER,
             working_dir=WORK_DIR,
             environment=ENVIRONMENT,
+            stdin_open=True,
             labels={LABEL: "1", OWNER_LABEL: owner_id(), GROUP_LABEL: spec.group},
             host_config=_host_config(client, spec),
         )
@@ -262,8 +282,7 @@ def remove_container(client: Any, cid: str) -> None:
     except NotFound:
         pass
     except APIError as exc:
-        # auto_remove may already be removing it (PID 1 exited, or a kill raced this call).
-        if exc.status_code != 409:
+        if exc.status_code != 409:  # 409: another removal of it is already in progress
             raise
     finally:
         _registry.discard(cid)
@@ -281,17 +300,14 @@ def labelled_containers(client: Any, *, group: str | None = None, owner: str | N
 
 def sweep_stale_containers(client: Any) -> list[str]:
     """Remove sandbox containers left behind by processes that died without cleaning up: those created on this
-    host by a process that no longer runs, and those that exited. Returns the ids removed.
+    host by a process that no longer runs, and stopped ones created on another host. Returns the ids removed.
 
-    Containers of live processes (even one just created and not started yet), and running ones created on other
-    hosts (where the owner cannot be checked) are left alone; the latter expire when their lifetime runs out."""
-    me = owner_id()
+    A live process's containers are its own to remove (it does, also at exit); running ones from other hosts,
+    whose owner cannot be checked, exit by themselves once their lifetime passes without a job."""
     stale = []
     for entry in client.api.containers(all=True, filters={"label": f"{LABEL}=1"}):
-        owner = (entry.get("Labels") or {}).get(OWNER_LABEL, "")
-        if owner == me:
-            continue
-        if entry.get("State") in ("exited", "dead") or _owner_alive(owner) is False:
+        alive = _owner_alive((entry.get("Labels") or {}).get(OWNER_LABEL, ""))
+        if alive is False or (alive is None and entry.get("State") in ("exited", "dead")):
             stale.append(entry["Id"])
     for cid in stale:
         with contextlib.suppress(Exception):

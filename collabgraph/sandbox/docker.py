@@ -26,7 +26,7 @@ from collabgraph.sandbox.containers import (
     sweep_stale_containers,
 )
 from collabgraph.sandbox.image import DEFAULT_IMAGE
-from collabgraph.sandbox.job import AttachedJob, Capture, JobOutput, argv_for, files_tar, oom_killed
+from collabgraph.sandbox.job import AttachedJob, Capture, JobOutput, argv_for, job_archive, oom_killed
 from collabgraph.sandbox.pool import WarmPool
 from collabgraph.sandbox.types import ExecLimits, ExecResult
 
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 _KILLED = 128 + 9
 """Exit code reported for a job killed at its timeout (SIGKILL, as a shell reports it)."""
 _LIFETIME_MARGIN_S = 30.0
-"""A container must outlive its job by this much: its PID 1 ends at the container's lifetime."""
+"""An idle container is handed a job only while this much of its lifetime is left (its job must arrive by then)."""
 _PUMP_BACKSTOP_S = 5.0
 """A worker thread reading a job's output gives up this long after the job's timeout even if no kill arrived."""
 _DRAIN_AFTER_KILL_S = 2.0
@@ -53,25 +53,25 @@ class DockerSandbox:
     Every container is created with: no network (``network_mode=none``: loopback only), a read-only root file
     system, a tmpfs work directory ``/work`` (256 MiB, the job's own) and a tmpfs ``/tmp`` (64 MiB), user
     ``65534:65534`` (nobody), all capabilities dropped, ``no-new-privileges``, ``memory_mb`` of memory and no
-    swap, ``cpus`` CPUs, ``pids`` processes (plus the sandbox's own PID 1 and wrapper), at most 1024 open files,
-    no core dumps, and an environment of ``PATH``, ``LANG``, ``HOME=/work`` and ``TMPDIR=/tmp`` only (nothing from
-    the host). The job's files arrive on its stdin as a tar archive and are unpacked into ``/work``.
+    swap, ``cpus`` CPUs, ``pids`` processes (plus the sandbox's own PID 1), at most 1024 open files, no core
+    dumps, and an environment of ``PATH``, ``LANG``, ``HOME=/work`` and ``TMPDIR=/tmp`` only (nothing from the
+    host). The job's files arrive on the container's stdin as a tar archive and are unpacked into ``/work``.
 
     What each job gets, as with :class:`~collabgraph.sandbox.LocalSandbox`: ``code`` runs as
     ``python3 main.py``; ``command`` is an argv list (``python`` means ``python3``); stdin is ``/dev/null``;
     stdout and stderr are each capped at ``output_bytes`` (``truncated``; the rest is read and dropped, so memory
     stays bounded and the job never blocks on a full pipe); a wall-clock timeout kills the container
     (``timed_out``, exit code 137); a job killed by signal N reports 128 + N; ``oom_killed`` is the kernel's
-    verdict (the container's memory cgroup counted an OOM kill). Processes the job leaves running are killed
-    when it exits and die with its container in any case.
+    verdict as Docker records it (an OOM kill in the container's memory cgroup). The job is the only child of
+    the container's PID 1, which exits when the job does: every process the job left behind dies with it.
 
     A warm pool of ``pool_size`` started containers hides the start-up for jobs whose memory, CPU and process
     limits equal ``pool_limits`` (other jobs start their own container). A container serves exactly one job
     and is then removed in the background (:meth:`settle` waits for that); when the awaiting task is cancelled
     the container is removed before the cancellation propagates. At most ``concurrency`` jobs run at once.
     :meth:`aclose` removes every container, and so does an ``atexit`` hook for a sandbox never closed; stale
-    containers of dead processes are swept when a process first uses Docker. A container that is never
-    used lives at most ``lifetime_s``.
+    containers of dead processes are swept when a process first uses Docker. A container that gets no job
+    within ``lifetime_s`` exits by itself.
 
     The sandbox can be used from one event loop after another (not from two at once).
     """
@@ -123,14 +123,13 @@ class DockerSandbox:
         """Run the job; never raises for what the job does (timeouts, crashes), only for misuse (neither
         ``command`` nor ``code``, an empty command, a file path outside the work directory) and for Docker
         itself failing (:class:`CollabgraphError`)."""
-        argv = argv_for(command, code, "DockerSandbox")
-        archive = files_tar(files or {}, code, "DockerSandbox")
+        archive = job_archive(argv_for(command, code, "DockerSandbox"), files or {}, code, "DockerSandbox")
         lim = limits or self.pool_limits
         await self.start(wait=False)
         async with self._semaphore():
             container = await self._acquire(lim)
             try:
-                result = await self._run(container, argv, archive, lim)
+                result = await self._run(container, archive, lim)
             except BaseException:
                 await _settled(self._discard(container.id))
                 raise
@@ -220,11 +219,10 @@ class DockerSandbox:
             logger.warning("sandbox container clean-up failed: %s", future.exception())
 
     async def _acquire(self, lim: ExecLimits) -> Container:
-        need_s = lim.timeout_s + _LIFETIME_MARGIN_S
         pool = self._pool
-        if pool is not None and pool.spec.fits(lim) and need_s < pool.spec.lifetime_s:
-            return await pool.acquire(need_s)
-        spec = ContainerSpec.for_limits(self.image, lim, group=self.group, lifetime_s=max(self.lifetime_s, need_s))
+        if pool is not None and pool.spec.fits(lim):
+            return await pool.acquire(_LIFETIME_MARGIN_S)
+        spec = ContainerSpec.for_limits(self.image, lim, group=self.group, lifetime_s=self.lifetime_s)
         future = self._executor.submit(create_container, self._client, spec)
         try:
             return await asyncio.wrap_future(future)
@@ -238,9 +236,9 @@ class DockerSandbox:
         if not future.cancelled() and future.exception() is None:
             self._discard(future.result().id)
 
-    async def _run(self, container: Container, argv: list[str], archive: bytes, lim: ExecLimits) -> ExecResult:
+    async def _run(self, container: Container, archive: bytes, lim: ExecLimits) -> ExecResult:
         client = self._client
-        job: AttachedJob = await self._thread(AttachedJob, client, container.id, argv)
+        job: AttachedJob = await self._thread(AttachedJob, client, container.id)
         out, err = Capture(lim.output_bytes), Capture(lim.output_bytes)
         started = time.perf_counter()
         backstop = time.monotonic() + lim.timeout_s + _PUMP_BACKSTOP_S

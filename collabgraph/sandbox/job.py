@@ -1,11 +1,10 @@
-"""One job inside a running sandbox container: its files go in, its program runs, its output comes back capped.
+"""One job in a started sandbox container: its files and argv go in, its output comes back capped.
 
 The root file system is read-only, and Docker refuses ``put_archive`` into a tmpfs on such a container, so the
-files travel as a tar archive on the job's stdin: one ``exec`` runs a small shell wrapper that unpacks stdin into
-the work directory, runs the job with stdin from ``/dev/null``, then kills every process the job left behind
-(so their open pipes cannot hold the output stream open), and exits with the job's status (128 + N for a job
-killed by signal N, as a shell reports it). The wrapper's own messages (``Killed``) go to ``/dev/null``; the
-job's stderr is passed through untouched.
+job travels as a tar archive on the container's stdin: its files under ``work/``, its argv (shell-quoted) in
+:data:`~collabgraph.sandbox.containers.JOB_FILE`. PID 1 unpacks it, runs the job and exits with the job's
+status; the container's attach stream carries stdout and stderr back. No ``docker exec`` is involved, so a
+warm container runs a job without starting another runtime process.
 
 Synchronous, like the docker SDK; the async layer runs it in a worker thread and kills the container on timeout.
 """
@@ -14,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
+import shlex
 import socket
 import struct
 import tarfile
@@ -23,29 +22,17 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from collabgraph.sandbox.containers import WORK_DIR
+from collabgraph.sandbox.containers import JOB_FILE, WORK_DIR
 
-__all__ = ["AttachedJob", "Capture", "FrameDecoder", "JobOutput", "argv_for", "files_tar", "oom_killed"]
+__all__ = ["AttachedJob", "Capture", "FrameDecoder", "JobOutput", "argv_for", "job_archive", "oom_killed"]
 
-_WRAPPER = (
-    "exec 3>&2 2>/dev/null; "
-    "tar -xf - 2>&3 || exit 125; "
-    # An inner shell sets up the job's stderr and execs it: dash applies a command's redirections in the parent
-    # while it waits, and would print its own notes ("Killed") into the job's stderr.
-    """sh -c 'exec "$@" 2>&3 3>&-' "$1" "$@" </dev/null; """
-    "status=$?; "
-    "kill -9 -1; "
-    "exit $status"
-)
-_UNPACK_FAILED = 125
 _HEADER = struct.Struct(">BxxxL")
 _POLL_S = 0.25
 """How often a blocked read wakes to check whether the job was aborted."""
 _FILE_MODE = 0o644
 _DIR_MODE = 0o755
-_OOM_COUNTER = re.compile(rb"^oom_kill (\d+)$", re.MULTILINE)
-_CGROUP_OOM_FILES = ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
-"""Where a container sees its memory cgroup's OOM-kill counter: cgroup v2, then v1."""
+_WAIT_S = 10
+"""How long to wait for Docker to record the exit once the output stream has ended."""
 
 
 def argv_for(command: list[str] | None, code: str | None, who: str) -> list[str]:
@@ -60,17 +47,19 @@ def argv_for(command: list[str] | None, code: str | None, who: str) -> list[str]
     return ["python3" if head == "python" else head, *rest]
 
 
-def files_tar(files: dict[str, str], code: str | None, who: str) -> bytes:
-    """The job's files (and ``code`` as ``main.py``) as an uncompressed tar archive, parents included."""
+def job_archive(argv: list[str], files: dict[str, str], code: str | None, who: str) -> bytes:
+    """The job as an uncompressed tar archive to unpack from ``/``: the files (and ``code`` as ``main.py``) under
+    ``work/`` with their parent directories, and the argv in the job file."""
+    work = PurePosixPath(WORK_DIR.lstrip("/"))
     entries: dict[PurePosixPath, bytes] = {}
     for rel, content in files.items():
         path = PurePosixPath(rel)
         if not rel or path.is_absolute() or ".." in path.parts or path == PurePosixPath("."):
             raise ValueError(f"{who}.exec: files[{rel!r}]: expected a relative path inside the work directory")
-        entries[path] = content.encode("utf-8")
+        entries[work / path] = content.encode("utf-8")
     if code is not None:
-        entries[PurePosixPath("main.py")] = code.encode("utf-8")
-    dirs = sorted({parent for path in entries for parent in path.parents if parent != PurePosixPath(".")})
+        entries[work / "main.py"] = code.encode("utf-8")
+    dirs = sorted({parent for path in entries for parent in path.parents if len(parent.parts) > 1})
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for directory in dirs:
@@ -78,10 +67,15 @@ def files_tar(files: dict[str, str], code: str | None, who: str) -> bytes:
             info.type, info.mode = tarfile.DIRTYPE, _DIR_MODE
             tar.addfile(info)
         for path, data in entries.items():
-            info = tarfile.TarInfo(str(path))
-            info.size, info.mode = len(data), _FILE_MODE
-            tar.addfile(info, io.BytesIO(data))
+            _add(tar, str(path), data, _FILE_MODE)
+        _add(tar, JOB_FILE.lstrip("/"), " ".join(map(shlex.quote, argv)).encode("utf-8"), 0o600)
     return buffer.getvalue()
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes, mode: int) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mode = len(data), mode
+    tar.addfile(info, io.BytesIO(data))
 
 
 class Capture:
@@ -137,21 +131,19 @@ class JobOutput:
 
 
 class AttachedJob:
-    """An ``exec`` of the wrapper with stdin, stdout and stderr attached to one socket.
+    """A container's stdin, stdout and stderr, attached on one socket.
 
-    Docker multiplexes stdout and stderr on the socket (see :class:`FrameDecoder`). Reads wake
-    every 0.25 s, so :meth:`abort` (from another thread) or the deadline ends :meth:`pump` promptly and no worker
-    thread is ever stuck on a socket."""
+    Docker multiplexes stdout and stderr on the socket (see :class:`FrameDecoder`). Reads wake every 0.25 s, so
+    :meth:`abort` (from another thread) or the deadline ends :meth:`pump` promptly and no worker thread is ever
+    stuck on a socket."""
 
-    def __init__(self, client: Any, container_id: str, argv: list[str]) -> None:
+    def __init__(self, client: Any, container_id: str) -> None:
         self._client = client
+        self._container_id = container_id
         self._aborted = False
-        self.exec_id: str = client.api.exec_create(
-            container_id, ["sh", "-c", _WRAPPER, "sh", *argv], stdin=True, workdir=WORK_DIR
-        )["Id"]
-        # Nothing arrives before :meth:`send` closes stdin (the wrapper first waits for its files), so no output
-        # can be read ahead into the HTTP response's buffer and missed by reading the raw socket.
-        attached = client.api.exec_start(self.exec_id, socket=True)
+        # Nothing arrives before :meth:`send` closes stdin (PID 1 first waits for the archive), so no output can
+        # be read ahead into the HTTP response's buffer and missed by reading the raw socket.
+        attached = client.api.attach_socket(container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
         self._handle = attached  # keeps the HTTP response (and with it the connection) alive
         self._sock: socket.socket = getattr(attached, "_sock", attached)
         self._frames = FrameDecoder()
@@ -210,28 +202,19 @@ class AttachedJob:
         return None
 
     def _exit_code(self) -> int | None:
-        # The stream ends when the wrapper's pipes close, a moment before Docker records the exit.
-        for _ in range(40):
-            info = self._client.api.exec_inspect(self.exec_id)
-            if not info.get("Running") and info.get("ExitCode") is not None:
-                return int(info["ExitCode"])
-            time.sleep(0.025)
-        return None
+        # The stream ends when PID 1 exits; Docker records the exit a moment later.
+        try:
+            return int(self._client.api.wait(self._container_id, timeout=_WAIT_S)["StatusCode"])
+        except Exception:  # the container vanished or the wait timed out: no exit code to report
+            return None
 
 
 def oom_killed(client: Any, container_id: str) -> bool:
-    """Whether the kernel's OOM killer killed anything in the container: its memory cgroup's ``oom_kill`` counter
-    (read from inside, cgroup v1 or v2), or Docker's own flag when PID 1 itself was killed and the container
-    is gone or stopped."""
+    """Whether the kernel's OOM killer killed a process of the (stopped) container, as Docker recorded it."""
     from docker.errors import APIError
 
     try:
-        exec_id = client.api.exec_create(container_id, ["cat", *_CGROUP_OOM_FILES])["Id"]
-        output: bytes = client.api.exec_start(exec_id)
+        state = client.api.inspect_container(container_id).get("State", {})
     except APIError:
-        try:
-            state = client.api.inspect_container(container_id).get("State", {})
-        except APIError:
-            return False
-        return bool(state.get("OOMKilled"))
-    return any(int(count) > 0 for count in _OOM_COUNTER.findall(output))
+        return False
+    return bool(state.get("OOMKilled"))

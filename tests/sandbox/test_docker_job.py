@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collabgraph.sandbox.job import Capture, FrameDecoder, argv_for, files_tar
+from collabgraph.sandbox.containers import JOB_FILE
+from collabgraph.sandbox.job import Capture, FrameDecoder, argv_for, job_archive
 
 
 def test_code_runs_as_python3_main_py() -> None:
@@ -34,7 +35,7 @@ def test_misuse_is_refused_with_the_callers_name() -> None:
 @pytest.mark.parametrize("path", ["../x", "/abs", "a/../../b", "", ".", "a/.."])
 def test_paths_outside_the_work_dir_are_refused(path: str) -> None:
     with pytest.raises(ValueError, match=r"files\[.*\]: expected a relative path inside the work directory"):
-        files_tar({path: "x"}, None, "Box")
+        job_archive(["true"], {path: "x"}, None, "Box")
 
 
 def _read(archive: bytes) -> dict[str, Any]:
@@ -51,11 +52,21 @@ def _read(archive: bytes) -> dict[str, Any]:
 
 
 def test_code_becomes_main_py_and_parents_are_created_first() -> None:
-    archive = files_tar({"a/b/c.txt": "deep"}, "print(1)", "Box")
+    archive = job_archive(["python3", "main.py"], {"a/b/c.txt": "deep"}, "print(1)", "Box")
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         names = tar.getnames()
-    assert names == ["a", "a/b", "a/b/c.txt", "main.py"]
-    assert _read(archive)["main.py"] == "print(1)"
+    assert names == ["work/a", "work/a/b", "work/a/b/c.txt", "work/main.py", JOB_FILE.lstrip("/")]
+    assert _read(archive)["work/main.py"] == "print(1)"
+
+
+@pytest.mark.parametrize(
+    "argv", [["python3", "main.py"], ["sh", "-c", "echo 'quoted' \"$HOME\"; ls"], ["prog", "a b", "", "x\ny", "$(id)"]]
+)
+def test_the_argv_travels_shell_quoted(argv: list[str]) -> None:
+    import shlex
+
+    quoted = _read(job_archive(argv, {}, None, "Box"))[JOB_FILE.lstrip("/")]
+    assert shlex.split(quoted) == argv
 
 
 _segment = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-é", min_size=1, max_size=8).filter(
@@ -71,9 +82,10 @@ def test_every_file_arrives_with_its_content(files: dict[str, str]) -> None:
     dirs = {"/".join(p.split("/")[:i]) for p in files for i in range(1, p.count("/") + 1)}
     if dirs & set(files):
         return
-    seen = _read(files_tar(files, None, "Box"))
-    assert {k: v for k, v in seen.items() if not k.endswith("/")} == files
-    assert {k[:-1] for k in seen if k.endswith("/")} == dirs
+    seen = _read(job_archive(["true"], files, None, "Box"))
+    assert seen.pop(JOB_FILE.lstrip("/")) == "true"
+    assert {k.removeprefix("work/"): v for k, v in seen.items() if not k.endswith("/")} == files
+    assert {k.removeprefix("work/")[:-1] for k in seen if k.endswith("/")} == dirs
 
 
 @settings(max_examples=60, deadline=None)

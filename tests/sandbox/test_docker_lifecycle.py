@@ -7,20 +7,24 @@ import asyncio
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from docker_helpers import client, close_and_check, containers_of, exists, short_ids
+from docker_helpers import client, close_and_check, containers_of, exists
 
 from collabgraph.errors import CollabgraphError
 from collabgraph.sandbox import DockerSandbox, DockerUnavailableError, ExecLimits, WarmPool, sweep_stale_containers
+from collabgraph.sandbox import pool as pool_module
 from collabgraph.sandbox.containers import (
     GROUP_LABEL,
     LABEL,
     OWNER_LABEL,
+    Container,
     ContainerSpec,
+    create_container,
     owner_id,
     remove_container,
 )
@@ -109,18 +113,39 @@ def test_pool_size_must_be_positive() -> None:
 
 
 @docker
-async def test_a_job_longer_than_the_pool_lifetime_gets_its_own_container() -> None:
-    box = DockerSandbox(pool_size=1, lifetime_s=60)
+def test_a_container_that_gets_no_job_within_its_lifetime_exits() -> None:
+    spec = ContainerSpec.for_limits(
+        "collabgraph-sandbox:bookworm", ExecLimits(), group=uuid.uuid4().hex[:16], lifetime_s=1
+    )
+    docker_client = client()
+    container = create_container(docker_client, spec)
     try:
-        await box.start()
-        idle = short_ids(containers_of(box))
-        result = await box.exec(code="import socket; print(socket.gethostname())", limits=ExecLimits(timeout_s=45))
-        assert result.ok and result.stdout.strip() not in idle
-        await box.settle()
-        assert short_ids(containers_of(box)) == idle
+        exit_code = docker_client.api.wait(container.id, timeout=30)["StatusCode"]
+        assert exit_code == 125
     finally:
-        await box.aclose()
-    assert containers_of(box) == []
+        remove_container(docker_client, container.id)
+
+
+async def test_the_pool_never_hands_out_a_container_near_the_end_of_its_lifetime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = ContainerSpec.for_limits("image", ExecLimits(), group="g", lifetime_s=300)
+    lifetimes = iter([5.0, 200.0, 200.0, 200.0])
+
+    def start(client: object, spec: ContainerSpec) -> Container:
+        return Container(uuid.uuid4().hex, spec, time.monotonic() + next(lifetimes))
+
+    monkeypatch.setattr(pool_module, "create_container", start)
+    removed: list[str] = []
+    with ThreadPoolExecutor(2) as executor:
+        pool = WarmPool(None, spec, 1, executor, removed.append)
+        await pool.wait_filled()
+        expiring = pool._ready[0]
+        taken = await pool.acquire(need_s=30)
+        assert isinstance(expiring, Container) and taken.id != expiring.id
+        assert removed == [expiring.id] and taken.remaining_s() > 30
+        pool.close()
+        await pool.wait_filled()
 
 
 @docker
