@@ -22,7 +22,7 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+import secrets
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -191,16 +191,17 @@ class JsonlWriter:
 def _write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
     """Write ``payload`` so that readers see the old file or the new one, never half of it."""
     text = json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False, default=str) + "\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # Opened with mode "x" rather than mkstemp, so the file gets the usual permissions (umask), not 0600.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with tmp.open("x", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            tmp.unlink()
         raise
 
 
