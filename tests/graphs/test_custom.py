@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from collabgraph.agents import registry
 from collabgraph.errors import ErrorItem
 from collabgraph.graphs import (
     ALLOW_ENV,
@@ -16,7 +17,6 @@ from collabgraph.graphs import (
     GraphSpec,
     allow_modules,
     allowed_module_prefixes,
-    custom,
     register_kind,
     registered_kinds,
     resolve_kind,
@@ -29,8 +29,8 @@ from tests.graphs.helpers import fixture_pool
 @pytest.fixture(autouse=True)
 def clean_allow_list(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv(ALLOW_ENV, raising=False)
-    monkeypatch.setattr(custom, "_ALLOWED", [])
-    monkeypatch.setattr(custom, "_REGISTRY", dict(custom._REGISTRY))
+    monkeypatch.setattr(registry, "_ALLOWED", [])
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
     yield
 
 
@@ -118,7 +118,7 @@ def test_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     def fake_entry_points(*, group: str) -> list[EntryPoint]:
         return [ep] if group == ENTRY_POINT_GROUP else []
 
-    monkeypatch.setattr(custom, "entry_points", fake_entry_points)
+    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
     assert "shout" in registered_kinds()
     assert resolve_kind("shout") is custom_kinds.Echo  # installed code needs no allow-listing
     found = errors(custom_graph("shout", {"times": 0}))
