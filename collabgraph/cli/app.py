@@ -19,6 +19,8 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="Inspect model pools.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+sandbox_app = typer.Typer(help="Build, check and use the execution sandbox.", no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
 
 
 class TableOrJson(StrEnum):
@@ -29,6 +31,24 @@ class TableOrJson(StrEnum):
 class TextOrJson(StrEnum):
     text = "text"
     json = "json"
+
+
+class ShowFormat(StrEnum):
+    text = "text"
+    mermaid = "mermaid"
+    png = "png"
+
+
+class BackendChoice(StrEnum):
+    auto = "auto"
+    docker = "docker"
+    local = "local"
+
+
+class BuildMethod(StrEnum):
+    auto = "auto"
+    dockerfile = "dockerfile"
+    debootstrap = "debootstrap"
 
 
 DataDir = Annotated[
@@ -138,6 +158,92 @@ def vllm_serve(
     run_vllm_serve(
         model=model, port=port, host=host, seed=seed, dummy_weights=dummy_weights, dry_run=dry_run, extra=extra or []
     )
+
+
+@app.command("run")
+def run(
+    graph: Annotated[Path, typer.Argument(help="Graph YAML file.")],
+    task: Annotated[str, typer.Option("--task", help="Task name, e.g. gsm8k.")],
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Number of examples.")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    split: Annotated[str, typer.Option("--split", help="train, dev or test.")] = "test",
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a model alias: ALIAS=MODEL (repeatable).")
+    ] = None,
+    models: PoolOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Run directory (default: runs/<graph>-<task>-<hash>).")
+    ] = None,
+    data_dir: DataDir = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Examples in flight at once.")] = 8,
+    fmt: Annotated[TextOrJson, typer.Option("--format", help="Output format.")] = TextOrJson.text,
+) -> None:
+    """Run a collaboration graph on a task into a run directory; re-running the same command resumes."""
+    from collabgraph.cli.run_cmd import run_graph_cmd
+
+    run_graph_cmd(
+        graph=graph,
+        task=task,
+        limit=limit,
+        seed=seed,
+        sets=sets or [],
+        models=models,
+        out=out,
+        data_dir=data_dir,
+        concurrency=concurrency,
+        fmt=fmt.value,
+        split=split,
+    )
+
+
+@app.command("show")
+def show(
+    graph: Annotated[Path, typer.Argument(help="Graph YAML file.")],
+    fmt: Annotated[ShowFormat, typer.Option("--format", help="text, mermaid or png.")] = ShowFormat.text,
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the PNG.")] = None,
+    models: PoolOpt = None,
+) -> None:
+    """Show a graph: an indented summary, a Mermaid flowchart, or a PNG drawing."""
+    from collabgraph.cli.show_cmd import show_graph
+
+    show_graph(graph, fmt.value, out, models)
+
+
+@sandbox_app.command("build")
+def sandbox_build(
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even when the image is up to date.")] = False,
+    method: Annotated[
+        BuildMethod, typer.Option("--method", help="auto, dockerfile or debootstrap.")
+    ] = BuildMethod.auto,
+) -> None:
+    """Build the sandbox image (a Dockerfile where a registry answers, else a bootstrapped Debian root)."""
+    from collabgraph.cli.sandbox_cmd import run_build
+
+    run_build(force=force, method=method.value)
+
+
+@sandbox_app.command("check")
+def sandbox_check(
+    fmt: Annotated[TextOrJson, typer.Option("--format", help="Output format.")] = TextOrJson.text,
+) -> None:
+    """Report the backend in use, the image, cold-start and warm-exec latency."""
+    from collabgraph.cli.sandbox_cmd import run_check
+
+    raise typer.Exit(run_check(fmt.value))
+
+
+@sandbox_app.command("exec")
+def sandbox_exec(
+    file: Annotated[Path, typer.Argument(help="Python file to run as main.py.")],
+    backend: Annotated[BackendChoice, typer.Option("--backend", help="docker, local or auto.")] = BackendChoice.auto,
+    timeout: Annotated[float, typer.Option("--timeout", help="Wall-clock limit, seconds.")] = 10.0,
+    memory: Annotated[int, typer.Option("--memory", help="Memory limit, MB.")] = 512,
+    fmt: Annotated[TextOrJson, typer.Option("--format", help="Output format.")] = TextOrJson.text,
+) -> None:
+    """Run one Python file in the sandbox and print its result (exit code, output, timeouts, OOM)."""
+    from collabgraph.cli.sandbox_cmd import run_exec
+
+    raise typer.Exit(run_exec(file, backend=backend.value, timeout_s=timeout, memory_mb=memory, fmt=fmt.value))
 
 
 @app.command("validate")
