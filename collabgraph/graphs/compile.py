@@ -268,10 +268,11 @@ class _Compiler:
             max_concurrency=self.spec.limits.max_concurrency,
         )
 
-    def _path_fn(self, node: Node) -> Callable[[GraphState], list[Any]]:
+    def _path_fn(self, node: Node) -> Callable[[GraphState], Awaitable[list[Any]]]:
         node_id = node.id
 
-        def route(state: GraphState) -> list[Any]:
+        # Async, because LangGraph runs a sync path function in a thread pool: a thread hop per node run.
+        async def route(state: GraphState) -> list[Any]:
             targets = list(state.get("routes", {}).get(node_id, (END,)))
             if isinstance(node, SpawnNode) and self.child_keys[node_id] in targets:
                 return self._sends(node, state)
