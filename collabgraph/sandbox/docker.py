@@ -82,7 +82,7 @@ class DockerSandbox:
         self,
         image: str = DEFAULT_IMAGE,
         *,
-        pool_size: int = 2,
+        pool_size: int = 4,
         pool_limits: ExecLimits | None = None,
         concurrency: int | None = None,
         lifetime_s: float = 3600.0,

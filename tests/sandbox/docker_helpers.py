@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +23,6 @@ def containers_of(sandbox: DockerSandbox) -> list[str]:
     return labelled_containers(client(), group=sandbox.group)
 
 
-def short_ids(ids: list[str]) -> set[str]:
-    """Container ids as a job sees them (its hostname)."""
-    return {cid[:12] for cid in ids}
-
-
 def exists(cid: str) -> bool:
     from docker.errors import NotFound
 
@@ -37,6 +31,17 @@ def exists(cid: str) -> bool:
     except NotFound:
         return False
     return True
+
+
+def processes_of(cid: str) -> str:
+    """The command lines running in a container ('' while it is being created, is stopped or is gone)."""
+    from docker.errors import APIError
+
+    try:
+        processes = client().api.top(cid)["Processes"] or []
+    except APIError:
+        return ""
+    return "\n".join(" ".join(p) for p in processes)
 
 
 def host_has(path: str) -> bool:
@@ -80,12 +85,11 @@ def close_and_check(sandbox: DockerSandbox) -> None:
     assert containers_of(sandbox) == []
 
 
-async def settled_to_pool(sandbox: DockerSandbox) -> set[str]:
-    """Wait for the background work, then check that only the idle pool is left; returns the pool's ids."""
+async def settled_to_pool(sandbox: DockerSandbox) -> None:
+    """Wait for the background work, then check that only the idle pool is left."""
     await sandbox.settle()
     left = containers_of(sandbox)
     assert len(left) == sandbox.pool_size, f"expected only the {sandbox.pool_size} idle container(s), found {left}"
-    return short_ids(left)
 
 
 def bridge_gateway() -> str:
@@ -97,7 +101,3 @@ def bridge_gateway() -> str:
 
 def labels_for(sandbox: DockerSandbox) -> dict[str, str]:
     return {LABEL: "1", GROUP_LABEL: sandbox.group}
-
-
-def iter_lines(text: str) -> Iterator[str]:
-    return iter(line for line in text.splitlines() if line.strip())

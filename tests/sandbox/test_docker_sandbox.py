@@ -28,6 +28,7 @@ from docker_helpers import (
     host_processes_in,
     host_processes_with,
     labels_for,
+    processes_of,
     settled_to_pool,
 )
 
@@ -391,10 +392,7 @@ async def test_cancelling_the_caller_removes_the_container(sandbox: DockerSandbo
     job = asyncio.create_task(sandbox.exec(code="import time\ntime.sleep(10**6)", limits=ExecLimits(timeout_s=120)))
     running = None
     for _ in range(200):
-        for cid in containers_of(sandbox):
-            processes = client().api.top(cid)["Processes"] or []
-            if any("main.py" in " ".join(p) for p in processes):
-                running = cid
+        running = next((cid for cid in containers_of(sandbox) if "main.py" in processes_of(cid)), None)
         if running:
             break
         await asyncio.sleep(0.05)
