@@ -26,10 +26,10 @@ import sys
 import time
 from dataclasses import dataclass
 
+from collabgraph.agents import offline_meta
 from collabgraph.models.pool import default_pool
 from collabgraph.models.sim import ORACLE_ID, SimBackend
 from collabgraph.models.types import OfflineRequest
-from collabgraph.runs.evaluate import offline_meta
 from collabgraph.tasks import Example, Task, get_task
 
 TOLERANCE = 0.03
@@ -67,15 +67,16 @@ class Row:
 
 
 class Scorer:
-    """The task's ``score``, memoised per (example, text): right answers repeat the gold text often."""
+    """The task's ``score``, run once per (example, extracted answer): every response is still read by the
+    task's own extractor, and a verdict is reused only for an answer the task extracted identically."""
 
     def __init__(self, task: Task, concurrency: int = 4) -> None:
         self.task = task
-        self.memo: dict[tuple[str, str], bool] = {}
+        self.memo: dict[tuple[str, str | None], bool] = {}
         self.gate = asyncio.Semaphore(concurrency)
 
     async def correct(self, text: str, example: Example) -> bool:
-        key = (example.id, text)
+        key = (example.id, self.task.extract(text, example))
         if key not in self.memo:
             async with self.gate:
                 self.memo[key] = (await self.task.score(text, example)).correct
@@ -87,7 +88,7 @@ async def evaluate(backend: SimBackend, model: str, task_name: str, examples: li
     plan = EVAL_SETS[task_name]
     texts: list[tuple[str, Example]] = []
     for example in examples:
-        meta = offline_meta(task_name, example)
+        meta = offline_meta(scorer.task, example)
         messages = tuple({"role": m.role, "content": m.content} for m in scorer.task.prompt(example))
         request = OfflineRequest(
             model=model, messages=messages, meta=meta, n=plan.samples, temperature=plan.temperature

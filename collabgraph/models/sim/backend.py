@@ -40,7 +40,14 @@ from collabgraph.models.sim.context import (
 from collabgraph.models.sim.draws import rng, unit
 from collabgraph.models.sim.irt import Ability, knowledge_latent, percentile
 from collabgraph.models.sim.sampling import sample_latent, zipf_index
-from collabgraph.models.sim.text import count_tokens, final_line, prompt_tokens, reasoning, target_length
+from collabgraph.models.sim.text import (
+    CHARS_PER_TOKEN,
+    count_tokens,
+    final_line,
+    prompt_tokens,
+    reasoning,
+    target_length,
+)
 from collabgraph.models.types import OfflineMeta, OfflineRequest, OfflineSample, Role
 
 __all__ = [
@@ -155,7 +162,7 @@ class SimBackend:
             text, finish = decision.text, "stop"
             c_tokens = count_tokens(text)
             if request.max_tokens is not None and c_tokens > request.max_tokens:
-                text, finish = text[: request.max_tokens * 4], "length"
+                text, finish = text[: request.max_tokens * CHARS_PER_TOKEN], "length"
                 c_tokens = count_tokens(text)
             latency = (
                 spec.ttft_s + p_tokens / (PREFILL_SPEEDUP * spec.throughput_tok_s) + c_tokens / spec.throughput_tok_s
