@@ -5,7 +5,6 @@ from collabgraph.runs.evaluate import (
     EvalReport,
     ExampleResult,
     evaluate_model,
-    offline_meta,
     summarise,
 )
 from collabgraph.runs.metrics import cluster_ci, maj_at_k, majority, majority_index, pass_at_k, wilson_ci
@@ -32,7 +31,6 @@ __all__ = [
     "maj_at_k",
     "majority",
     "majority_index",
-    "offline_meta",
     "pass_at_k",
     "public_model_entry",
     "read_jsonl",

@@ -15,17 +15,16 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from collabgraph.agents.meta import offline_meta
 from collabgraph.errors import CollabgraphError, ConfigError, UnknownNameError
-from collabgraph.models.types import Completion, OfflineMeta, Role, Usage
+from collabgraph.models.types import Completion, OfflineMeta, Usage
 from collabgraph.runs.metrics import cluster_ci, majority_index, pass_at_k, wilson_ci
 from collabgraph.tasks.types import Example, Message, Task
 
-__all__ = ["CompletionGateway", "EvalReport", "ExampleResult", "evaluate_model", "offline_meta", "summarise"]
+__all__ = ["CompletionGateway", "EvalReport", "ExampleResult", "evaluate_model", "summarise"]
 
 MAX_ERROR_EXAMPLES = 5
 """How many error messages a report keeps verbatim (the count covers them all)."""
-
-_CODE_META_KEYS = ("prompt", "entry_point", "test")
 
 
 class CompletionGateway(Protocol):
@@ -110,24 +109,6 @@ class EvalReport(BaseModel):
         return out
 
 
-def offline_meta(task: str, example: Example, role: Role = "answer") -> OfflineMeta:
-    """What the offline pools need to answer ``example``: gold answer, distractors, difficulty, and for code
-    tasks the HumanEval-style ``prompt`` / ``entry_point`` / ``test`` (so simulated code runs real tests)."""
-    extra: dict[str, Any] = {}
-    if example.answer_format == "code":
-        extra = {k: example.meta[k] for k in _CODE_META_KEYS if k in example.meta}
-    return OfflineMeta(
-        task=task,
-        example_id=example.id,
-        answer=example.answer,
-        answer_format=example.answer_format,
-        distractors=example.distractors,
-        difficulty=example.difficulty,
-        role=role,
-        extra=extra,
-    )
-
-
 def _failed(example: Example, samples: int, message: str) -> ExampleResult:
     return ExampleResult(example_id=example.id, answers=[None] * samples, correct=[False] * samples, error=message)
 
@@ -153,7 +134,7 @@ async def _evaluate_one(
             max_tokens=max_tokens,
             seed=seed,
             first_sample=0,
-            meta=offline_meta(task.name, example),
+            meta=offline_meta(task, example),
             api_base=api_base,
         )
         if len(completions) != samples:

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from collabgraph.agents import offline_meta
 from collabgraph.errors import ConfigError, ErrorItem, ModelCallError, UnknownNameError
 from collabgraph.models.types import Completion, OfflineMeta, Usage
-from collabgraph.runs import EvalReport, ExampleResult, evaluate_model, offline_meta, summarise
+from collabgraph.runs import EvalReport, ExampleResult, evaluate_model, summarise
 from collabgraph.tasks.types import AnswerFormat, Example, Message, Score
 
 
@@ -226,35 +227,12 @@ async def test_cached_calls_count_examples_answered_from_the_cache() -> None:
     assert report.cached_calls == 3
 
 
-async def test_offline_meta_carries_the_gold_answer_and_code_tests() -> None:
-    code = Example(
-        id="HumanEval/0",
-        task="humaneval",
-        question="def f(): ...",
-        answer="    return 1\n",
-        answer_format="code",
-        distractors=("    return 2\n",),
-        difficulty=0.25,
-        meta={"prompt": "def f():\n", "entry_point": "f", "test": "assert f() == 1", "other": 1},
-    )
-    meta = offline_meta("humaneval", code)
-    assert (meta.task, meta.example_id, meta.answer, meta.answer_format) == (
-        "humaneval",
-        "HumanEval/0",
-        "    return 1\n",
-        "code",
-    )
-    assert meta.distractors == ("    return 2\n",) and meta.difficulty == 0.25 and meta.role == "answer"
-    assert meta.extra == {"prompt": "def f():\n", "entry_point": "f", "test": "assert f() == 1"}
-    assert offline_meta("toy", _examples(1)[0]).extra == {}
-
-
 async def test_the_gateway_receives_the_offline_meta_of_each_example() -> None:
     examples = _examples(2)
     gateway = ScriptedGateway({e.id: [f"#### {e.answer}"] for e in examples})
     await evaluate_model(gateway, ToyTask(), "m", examples=examples)
     received = sorted(gateway.requests, key=lambda r: str(r["meta"].example_id))
-    assert [r["meta"] for r in received] == [offline_meta("toy", e) for e in examples]
+    assert [r["meta"] for r in received] == [offline_meta(ToyTask(), e) for e in examples]
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from collabgraph.agents import offline_meta
 from collabgraph.models.pool import ModelSpec, default_pool
 from collabgraph.models.sim import SimBackend
 from collabgraph.models.types import Candidate, OfflineMeta, OfflineRequest
-from collabgraph.runs.evaluate import offline_meta
 from collabgraph.tasks import Example, get_task
 
 SIM_MODELS = [name for name in default_pool().names() if name.startswith("sim/")]
@@ -43,8 +43,8 @@ def request_for(
     candidates: tuple[Candidate, ...] = (),
     **fields: Any,
 ) -> OfflineRequest:
-    """The request an evaluator would send for ``example`` (metadata built by the runs package)."""
-    meta = offline_meta(example.task, example).model_copy(update={"role": role, "candidates": candidates})
+    """The request an evaluator would send for ``example`` (its metadata from ``collabgraph.agents.offline_meta``)."""
+    meta = offline_meta(task(example.task), example).model_copy(update={"role": role, "candidates": candidates})
     messages = tuple({"role": m.role, "content": m.content} for m in task(example.task).prompt(example))
     return OfflineRequest(model=model, messages=messages, meta=meta, **fields)
 

@@ -10,9 +10,9 @@ from functools import cache
 import pytest
 from sim_helpers import CALIBRATED, examples, request_for, spec, task
 
+from collabgraph.agents import offline_meta
 from collabgraph.models.sim import SimBackend
 from collabgraph.models.types import OfflineRequest
-from collabgraph.runs.evaluate import offline_meta
 
 TOLERANCE = 0.03
 
@@ -35,7 +35,7 @@ def requests(task_name: str, samples: int, temperature: float, splits: tuple[str
         OfflineRequest(
             model="sim",
             messages=({"role": "user", "content": "…"},),
-            meta=offline_meta(task_name, e),
+            meta=offline_meta(task(task_name), e),
             n=samples,
             temperature=temperature,
         )
