@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from collabgraph.errors import CollabgraphError
 from collabgraph.sandbox.containers import JOB_FILE, WORK_DIR
 
 __all__ = ["AttachedJob", "Capture", "FrameDecoder", "JobOutput", "argv_for", "job_archive", "oom_killed"]
@@ -143,24 +144,34 @@ class AttachedJob:
         self._aborted = False
         # Nothing arrives before :meth:`send` closes stdin (PID 1 first waits for the archive), so no output can
         # be read ahead into the HTTP response's buffer and missed by reading the raw socket.
-        attached = client.api.attach_socket(container_id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+        from docker.errors import APIError
+
+        params = {"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1}
+        try:
+            attached = client.api.attach_socket(container_id, params=params)
+        except APIError as exc:
+            raise CollabgraphError(f"Docker could not attach to a sandbox container: {exc.explanation or exc}") from exc
         self._handle = attached  # keeps the HTTP response (and with it the connection) alive
         self._sock: socket.socket = getattr(attached, "_sock", attached)
         self._frames = FrameDecoder()
 
     def send(self, archive: bytes, deadline: float) -> bool:
-        """Write the files and close stdin; False when the deadline passed first (the job hangs on its input)."""
+        """Write the archive and close stdin; False when the deadline passed first (nothing reads it). A container
+        that stopped reading (it died) is not an error here: :meth:`pump` then reports how it ended."""
         view = memoryview(archive)
-        while view:
-            self._sock.settimeout(max(0.01, min(_POLL_S, deadline - time.monotonic())))
-            try:
-                sent = self._sock.send(view)
-            except TimeoutError:
-                if self._aborted or time.monotonic() >= deadline:
-                    return False
-                continue
-            view = view[sent:]
-        self._sock.shutdown(socket.SHUT_WR)
+        try:
+            while view:
+                self._sock.settimeout(max(0.01, min(_POLL_S, deadline - time.monotonic())))
+                try:
+                    sent = self._sock.send(view)
+                except TimeoutError:
+                    if self._aborted or time.monotonic() >= deadline:
+                        return False
+                    continue
+                view = view[sent:]
+            self._sock.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
         return True
 
     def pump(self, out: Capture, err: Capture, deadline: float) -> JobOutput:
