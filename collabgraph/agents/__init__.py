@@ -48,7 +48,7 @@ from collabgraph.agents.templates import (
 from collabgraph.agents.types import CallFn, NodeContext, NodeOutput, TraceEntry, Verdict
 from collabgraph.agents.verify import VERIFY_CHECKS, verify
 from collabgraph.agents.vote import vote
-from collabgraph.agents.voting import Tally, VoteClass, tally
+from collabgraph.agents.voting import Same, Tally, VoteClass, answer_classes, plurality, tally
 
 __all__ = [
     "ALLOW_ENV",
@@ -74,6 +74,7 @@ __all__ = [
     "NodeRun",
     "ProgramRun",
     "PromptTemplateError",
+    "Same",
     "Sample",
     "Tally",
     "TraceEntry",
@@ -81,6 +82,7 @@ __all__ = [
     "VoteClass",
     "allow_modules",
     "allowed_module_prefixes",
+    "answer_classes",
     "check_template",
     "critique",
     "custom_kind",
@@ -98,6 +100,7 @@ __all__ = [
     "parse_selection",
     "parse_verdict",
     "plan",
+    "plurality",
     "pot_meta",
     "primary",
     "printed_answer",

@@ -1,10 +1,11 @@
 """Voting over extracted answers: equivalence classes, weights, and the CoT/PoT agreement filter.
 
 Answers are grouped into classes by the task's ``same`` (math-aware: ``1/2`` and ``0.5`` vote together),
-each class compared through its first member. A class's score is the sum of its members' weights; the
-highest score wins, a tie going to the class whose first member comes first in ballot order (input order,
-then sample order), so the result never depends on which branch finished first. Ballots without an answer
-do not vote.
+each class compared through its first member (``answer_classes``). A class's score is the sum of its members'
+weights; the highest score wins, a tie going to the class whose first member comes first in ballot order (input
+order, then sample order), so the result never depends on which branch finished first (``plurality``). Ballots
+without an answer do not vote. The same two functions count maj@k in ``collabgraph.runs.metrics``, so a vote
+node and a reported maj@k agree on every ballot.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass, field
 
 from collabgraph.agents.samples import Sample
 
-__all__ = ["Tally", "VoteClass", "tally"]
+__all__ = ["Same", "Tally", "VoteClass", "answer_classes", "plurality", "tally"]
 
 Same = Callable[[str, str], bool]
+"""Whether two extracted answers are equivalent; a task's ``same`` bound to its example."""
 
 
 @dataclass
@@ -39,29 +41,48 @@ class Tally:
     agreement: bool | None = None
 
 
-def _classes(ballots: Sequence[Sample], same: Same, weights: Mapping[str, float]) -> list[VoteClass]:
-    classes: list[VoteClass] = []
-    for i, ballot in enumerate(ballots):
-        if ballot.answer is None:
+def answer_classes(answers: Sequence[str | None], same: Same) -> list[tuple[str, list[int]]]:
+    """``answers`` grouped into classes of equivalent ones, in order of first appearance: each class is its first
+    member's answer and the indices of its members. An answer joins the first class whose first member it is
+    ``same`` as; None (no answer extracted) joins none."""
+    classes: list[tuple[str, list[int]]] = []
+    for i, answer in enumerate(answers):
+        if answer is None:
             continue
-        for cls in classes:
-            if same(cls.answer, ballot.answer):
+        for first, members in classes:
+            if same(first, answer):
+                members.append(i)
                 break
         else:
-            cls = VoteClass(ballot.answer)
-            classes.append(cls)
-        cls.members.append(i)
-        cls.score += weights.get(ballot.node_id, 1.0)
-        cls.nodes.add(ballot.node_id)
+            classes.append((answer, [i]))
     return classes
 
 
-def _best(classes: Sequence[VoteClass]) -> VoteClass | None:
-    best: VoteClass | None = None
-    for cls in classes:  # strict > keeps the earliest class on a tie
-        if best is None or cls.score > best.score:
-            best = cls
+def plurality(scores: Sequence[float]) -> int | None:
+    """The index of the highest of ``scores``, the first one on a tie (classes come in order of first appearance,
+    so the class seen first wins); None when there are none."""
+    best: int | None = None
+    for i, score in enumerate(scores):  # strict > keeps the earliest on a tie
+        if best is None or score > scores[best]:
+            best = i
     return best
+
+
+def _classes(ballots: Sequence[Sample], same: Same, weights: Mapping[str, float]) -> list[VoteClass]:
+    return [
+        VoteClass(
+            answer,
+            members,
+            score=sum(weights.get(ballots[i].node_id, 1.0) for i in members),
+            nodes={ballots[i].node_id for i in members},
+        )
+        for answer, members in answer_classes([ballot.answer for ballot in ballots], same)
+    ]
+
+
+def _best(classes: Sequence[VoteClass]) -> VoteClass | None:
+    best = plurality([cls.score for cls in classes])
+    return None if best is None else classes[best]
 
 
 def tally(

@@ -1,20 +1,20 @@
 """Accuracy statistics: confidence intervals, pass@k and majority voting (maj@k).
 
 Every function here is pure and deterministic; the evaluation engine and the optimizers share them so that a
-number printed by ``collabgraph eval`` means the same thing as one in a search report.
+number printed by ``collabgraph eval`` means the same thing as one in a search report. Majority voting is the
+vote node's own (``collabgraph.agents.voting``), so maj@k counts exactly what a majority vote node would answer.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from fractions import Fraction
 from statistics import fmean, variance
 
-__all__ = ["cluster_ci", "maj_at_k", "majority", "majority_index", "pass_at_k", "wilson_ci"]
+from collabgraph.agents.voting import Same, answer_classes, plurality
 
-Same = Callable[[str, str], bool]
-"""Whether two extracted answers are equivalent; a task's ``same`` bound to its example."""
+__all__ = ["cluster_ci", "maj_at_k", "majority", "majority_index", "pass_at_k", "wilson_ci"]
 
 
 def _equal(a: str, b: str) -> bool:
@@ -89,23 +89,9 @@ def majority_index(answers: Sequence[str | None], same: Same = _equal) -> int | 
     Answers are grouped into classes by ``same`` (math-aware for math tasks: ``1/2`` and ``0.5`` vote
     together); unextracted answers (None) do not vote. Ties go to the class seen first, so the result is
     deterministic for a given order."""
-    reps: list[int] = []
-    counts: list[int] = []
-    for i, ans in enumerate(answers):
-        if ans is None:
-            continue
-        for j, rep in enumerate(reps):
-            rep_answer = answers[rep]
-            if rep_answer is not None and same(rep_answer, ans):
-                counts[j] += 1
-                break
-        else:
-            reps.append(i)
-            counts.append(1)
-    if not reps:
-        return None
-    best = max(range(len(reps)), key=lambda j: (counts[j], -j))
-    return reps[best]
+    classes = answer_classes(answers, same)
+    best = plurality([len(members) for _, members in classes])
+    return None if best is None else classes[best][1][0]
 
 
 def majority(answers: Sequence[str | None], same: Same = _equal) -> str | None:

@@ -1,4 +1,5 @@
-"""vote: majority, weighted, require_agreement, over hand-made outputs; order invariance with a strict winner."""
+"""vote: majority, weighted, require_agreement, over hand-made outputs; order invariance with a strict winner; the
+class and plurality core that maj@k shares with it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collabgraph.agents import NodeContext, NodeOutput, Sample, tally, vote
+from collabgraph.agents import NodeContext, NodeOutput, Sample, answer_classes, plurality, tally, vote
 from collabgraph.errors import CollabgraphError
 from collabgraph.tasks import GSM8KTask
 from tests.agents.helpers import ScriptedCall, output
@@ -131,3 +132,22 @@ def test_the_winner_has_the_highest_score_and_scores_sum_the_weights(
 async def test_vote_output_is_a_node_output(ctx: NodeContext) -> None:
     out = await vote(ctx, candidates=[output("a", ["1"])])
     assert isinstance(out, NodeOutput) and out.kind == "vote" and out.node_id == "vote"
+
+
+def test_answer_classes_compare_each_answer_with_the_first_member_of_each_class() -> None:
+    seen: list[tuple[str, str]] = []
+
+    def same(a: str, b: str) -> bool:
+        seen.append((a, b))
+        return _same(a, b)
+
+    assert answer_classes(["1", None, "2", "1.0", "2.00", "3"], same) == [("1", [0, 3]), ("2", [2, 4]), ("3", [5])]
+    # Representative first, classes in order of first appearance, stopping at the first match.
+    assert seen == [("1", "2"), ("1", "1.0"), ("1", "2.00"), ("2", "2.00"), ("1", "3"), ("2", "3")]
+    assert answer_classes([None, None], same) == [] and answer_classes([], same) == []
+
+
+def test_plurality_takes_the_first_of_equal_scores() -> None:
+    assert plurality([1.0, 3.0, 2.0, 3.0]) == 1
+    assert plurality([2, 2]) == 0
+    assert plurality([]) is None

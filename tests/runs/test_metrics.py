@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from collabgraph.agents import Sample, tally
 from collabgraph.runs import cluster_ci, maj_at_k, majority, majority_index, pass_at_k, wilson_ci
 
 
@@ -163,6 +164,13 @@ def test_majority_is_invariant_to_order_when_there_is_a_strict_winner(answers: l
     if len(top) == 1 or top[0] > top[1]:
         assert same(first, second)
         assert classes[float(first)] == top[0]
+
+
+@given(st.lists(st.sampled_from(["1", "1.0", "2", "3", " 2", None]), max_size=30))
+def test_majority_index_picks_what_an_unweighted_vote_node_picks(answers: list[str | None]) -> None:
+    ballots = [Sample("node", i, "", answer) for i, answer in enumerate(answers)]
+    winner = tally(ballots, _same_number).winner
+    assert majority_index(answers, _same_number) == (None if winner is None else winner.members[0])
 
 
 def test_maj_at_k_votes_over_the_first_k_samples() -> None:
