@@ -6,8 +6,9 @@ examples already finished. ``execute_run`` runs the rest, at most ``concurrency`
 to ``results.jsonl`` and every model call and example start / finish to ``events.jsonl`` as they happen, then
 writes ``summary.json``. ``run_graph_to_dir`` does both.
 
-Resuming pays for nothing twice: finished examples are not run again; an example cut short is re-run, and the
-gateway's call cache (and the LangGraph checkpoint in ``checkpoints.sqlite``) serve what it had already paid for.
+Resuming pays for nothing twice: finished examples are not run again; an example cut short is re-run from its
+start, and the gateway's call cache serves every call it had already paid for (the runtime numbers each call of
+each node run, so the re-run asks exactly the same calls).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import collabgraph
 from collabgraph.graphs import GraphSpec, to_data
 from collabgraph.graphs.compile import compile_graph, graph_hash
 from collabgraph.graphs.result import GraphExampleResult
-from collabgraph.graphs.runtime import open_checkpointer, run_example
+from collabgraph.graphs.runtime import run_example
 from collabgraph.models.cache import CallCache
 from collabgraph.models.gateway import CallRecord, ChatMessage, Gateway
 from collabgraph.models.pool import ModelPool, default_pool
@@ -42,7 +43,6 @@ from collabgraph.runs.rundir import RunDir, RunDirError, public_model_entry, run
 from collabgraph.tasks.types import Example, Split, Task
 
 __all__ = [
-    "CHECKPOINTS",
     "MANIFEST_SCHEMA",
     "GraphRun",
     "PreparedRun",
@@ -55,7 +55,6 @@ __all__ = [
 ]
 
 MANIFEST_SCHEMA = "collabgraph.run/v1"
-CHECKPOINTS = "checkpoints.sqlite"
 DEFAULT_ROOT = Path("runs")
 _PACKAGES = ("litellm", "langgraph", "pydantic")
 
@@ -282,7 +281,6 @@ async def execute_run(
     data_dir: Path | None = None,
     gateway_options: Mapping[str, Any] | None = None,
     sandbox: Any = None,
-    checkpoint: bool = True,
     on_result: Callable[[GraphExampleResult], None] | None = None,
 ) -> GraphRun:
     """Run the pending examples of ``prepared`` (``concurrency`` at once) through a gateway on its pool (``cache``:
@@ -316,7 +314,7 @@ async def execute_run(
         )
         limit = asyncio.Semaphore(concurrency)
 
-        async def run_one(example: Example, checkpointer: Any) -> None:
+        async def run_one(example: Example) -> None:
             async with limit:
                 events.write({"event": "example_start", "t": _now(), "example_id": example.id})
                 result = await run_example(
@@ -326,7 +324,6 @@ async def execute_run(
                     gateway=gateway,
                     seed=prepared.seed,
                     sandbox=sandbox,
-                    checkpointer=checkpointer,
                 )
             results.write(result.model_dump(mode="json"))
             events.write(_finish_event(result))
@@ -334,18 +331,10 @@ async def execute_run(
             if on_result is not None:
                 on_result(result)
 
-        async def run_all(checkpointer: Any) -> None:
-            async with asyncio.TaskGroup() as group:
-                for example in pending:
-                    group.create_task(run_one(example, checkpointer))
-
         try:
-            async with gateway:
-                if checkpoint and pending:
-                    async with open_checkpointer(run_dir.path / CHECKPOINTS) as saver:
-                        await run_all(saver)
-                else:
-                    await run_all(None)
+            async with gateway, asyncio.TaskGroup() as group:
+                for example in pending:
+                    group.create_task(run_one(example))
         except BaseException as exc:
             events.write({"event": "run_stop", "t": _now(), "reason": f"{type(exc).__name__}: {exc}"})
             raise
@@ -394,7 +383,6 @@ async def run_graph_to_dir(
     data_dir: Path | None = None,
     gateway_options: Mapping[str, Any] | None = None,
     sandbox: Any = None,
-    checkpoint: bool = True,
     on_result: Callable[[GraphExampleResult], None] | None = None,
 ) -> GraphRun:
     """``prepare_run`` then ``execute_run``: run ``spec`` on ``task`` into its run directory, resuming it."""
@@ -408,6 +396,5 @@ async def run_graph_to_dir(
         data_dir=data_dir,
         gateway_options=gateway_options,
         sandbox=sandbox,
-        checkpoint=checkpoint,
         on_result=on_result,
     )

@@ -122,6 +122,44 @@ def test_text_mode_with_an_alias_override(run_cli: RunCli, tmp_path: Path) -> No
     assert manifest["graph"]["spec"]["models"] == {"actor": "sim/llama-3.1-8b", "critic": "sim/qwen2.5-72b"}
 
 
+def _interrupt_after(
+    args: list[str], results: Path, done: int, sig: signal.Signals, cache: Path
+) -> subprocess.CompletedProcess[str]:
+    """Start the command, send ``sig`` once ``done`` results are recorded, and return how it ended."""
+    env = {**os.environ, "COLLABGRAPH_CACHE": str(cache)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "collabgraph", *args],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while len(read_jsonl(results)) < done:
+            assert proc.poll() is None, "the run ended before it could be interrupted"
+            assert time.monotonic() < deadline, "no results after 120 s"
+            time.sleep(0.05)
+        proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def test_ctrl_c_keeps_what_finished_and_says_how_to_resume(tmp_path: Path, call_cache_dir: Path) -> None:
+    out = tmp_path / "stopped"
+    args = [
+        "run", str(RECIPES / "actor_critic.yaml"), "--task", "gsm8k", "--limit", "20", "--concurrency", "1",
+        "--out", str(out),
+    ]  # fmt: skip
+    proc = _interrupt_after(args, out / "results.jsonl", 2, signal.SIGINT, call_cache_dir)
+    assert proc.returncode == 130
+    kept = read_jsonl(out / "results.jsonl")
+    assert f"interrupted: {len(kept)} of 20 examples kept in {out}; run the same command to resume" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
+    events = read_jsonl(out / "events.jsonl")
+    assert events[-1]["event"] == "run_stop" and "Cancelled" in events[-1]["reason"]
+
+
 def test_a_run_killed_midway_resumes_without_paying_twice(
     run_cli: RunCli, tmp_path: Path, call_cache_dir: Path
 ) -> None:
@@ -130,22 +168,8 @@ def test_a_run_killed_midway_resumes_without_paying_twice(
         "run", str(RECIPES / "actor_critic.yaml"), "--task", "gsm8k", "--limit", "20", "--concurrency", "1",
         "--out", str(out), "--format", "json",
     ]  # fmt: skip
-    env = {**os.environ, "COLLABGRAPH_CACHE": str(call_cache_dir)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "collabgraph", *args],
-        cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
     results = out / "results.jsonl"
-    try:
-        deadline = time.monotonic() + 120
-        while len(read_jsonl(results)) < 3:
-            assert proc.poll() is None, "the run ended before it could be killed"
-            assert time.monotonic() < deadline, "no results after 120 s"
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait()
+    _interrupt_after(args, results, 3, signal.SIGKILL, call_cache_dir)
     kept = {r["example_id"] for r in read_jsonl(results)}
     assert 3 <= len(kept) < 20
     events_before = len(read_jsonl(out / "events.jsonl"))

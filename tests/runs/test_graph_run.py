@@ -60,7 +60,6 @@ async def test_a_run_writes_manifest_events_results_and_summary(run: Runner, gsm
     where = done.run_dir
     assert where.parent.name == "runs" and where.name.startswith("actor_critic-gsm8k-")
     assert sorted(p.name for p in where.iterdir()) == [
-        "checkpoints.sqlite",
         "events.jsonl",
         "manifest.json",
         "results.jsonl",
@@ -124,13 +123,13 @@ async def test_running_again_resumes_and_pays_for_nothing(run: Runner, gsm8k: Ta
 
 async def test_a_result_cut_short_by_a_crash_is_run_again_from_the_cache(run: Runner, gsm8k: Task) -> None:
     spec = load(ACTOR_CRITIC)
-    first = await run(spec, gsm8k, limit=5, checkpoint=False)
+    first = await run(spec, gsm8k, limit=5)
     path = first.run_dir / "results.jsonl"
     lines = path.read_bytes().splitlines(keepends=True)
     lost = json.loads(lines[-1])["example_id"]
     path.write_bytes(b"".join(lines[:-1]) + lines[-1][: len(lines[-1]) // 2])  # the crash hit mid-write
     calls_before = len(_events(first.run_dir, "call"))
-    again = await run(spec, gsm8k, limit=5, checkpoint=False)
+    again = await run(spec, gsm8k, limit=5)
     assert again.summary.new_examples == 1 and again.summary.n == 5
     records = read_jsonl(path)
     assert sorted(r["example_id"] for r in records) == sorted(r.example_id for r in first.results)
