@@ -6,9 +6,12 @@
   offline with the local image (it is not a dependency of collabgraph: ``pip install llm-sandbox`` to include it);
 - cold start and warm exec latency in milliseconds.
 
-Every program must pass in every mode (the same work is done), and all modes run at the same concurrency.
+Every program must pass in every mode (the same work is done), and all modes run at the same concurrency. The
+machine's load is printed too: container start and removal are CPU work for the daemon, so on a busy machine
+they, not the sandbox, set the pace of every mode and the ratios shrink.
 
-    .venv/bin/python benchmarks/sandbox.py [--limit N] [--concurrency C] [--pool-size P] [--skip-peer]
+    COLLABGRAPH_DATA=../shared/data .venv/bin/python benchmarks/sandbox.py [--limit N] [--concurrency C]
+        [--pool-size P] [--skip-peer]
 """
 
 from __future__ import annotations
@@ -203,6 +206,7 @@ async def main(argv: list[str] | None = None) -> int:
     pool_size = args.pool_size or 2 * args.concurrency
     progs = programs(args.limit)
     print(f"HumanEval canonical solutions verified per second: {len(progs)} programs, concurrency {args.concurrency}")
+    print(f"  machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
     pool = await through_pool(progs, args.concurrency, pool_size)
     print(pool.line(), flush=True)
     run = await through_docker_run(progs, args.concurrency)
@@ -227,6 +231,7 @@ async def main(argv: list[str] | None = None) -> int:
         f"latency (median of {LATENCY_REPEATS}, python3 -c pass): cold start {cold:.0f} ms, warm exec {warm:.0f} ms "
         f"(cold / warm {cold / warm:.1f}x), docker run --rm {bare:.0f} ms"
     )
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if not ok:
         print("error: not every program passed in every mode, so the modes did not do the same work")
         return 1
