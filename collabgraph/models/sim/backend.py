@@ -43,10 +43,9 @@ from collabgraph.models.sim.sampling import sample_latent, zipf_index
 from collabgraph.models.sim.text import (
     CHARS_PER_TOKEN,
     count_tokens,
-    final_line,
     prompt_tokens,
-    reasoning,
     target_length,
+    write_answer,
 )
 from collabgraph.models.types import OfflineMeta, OfflineRequest, OfflineSample, Role
 
@@ -272,8 +271,7 @@ class SimBackend:
         def render() -> str:
             r = rng("wording", *ctx.word_key)
             length = target_length(ctx.meta.task, ctx.meta.answer_format, ctx.spec.family, not correct, r)
-            head = f"{preface}\n" if preface else ""
-            return f"{head}{reasoning(ctx.meta.answer_format, length, r)}\n{final_line(ctx.meta.answer_format, answer)}"
+            return write_answer(ctx.meta.answer_format, answer, length, r, preface)
 
         return Decision(correct=correct, answer=answer, render=render)
 

@@ -154,14 +154,15 @@ def target_length(task: str, answer_format: str, family: str, wrong: bool, r: ra
     return max(1, round(base * scale * math.exp(r.gauss(0.0, LENGTH_SIGMA))))
 
 
-def reasoning(answer_format: str, length: int, r: random.Random, bank: Sequence[str] | None = None) -> str:
-    """Generic reasoning sentences, at least two, until about ``length`` characters."""
-    pool = list(bank if bank is not None else _STEPS.get(answer_format, _STEPS["gsm8k"]))
+def reasoning(answer_format: str, length: int, r: random.Random) -> str:
+    """Generic reasoning sentences for the format, at least two, until about ``length`` characters."""
+    bank = _STEPS.get(answer_format, _STEPS["gsm8k"])
+    pool = list(bank)
     lines: list[str] = []
     size = 0
     while len(lines) < _MIN_STEPS or size < length:
         if not pool:
-            pool = list(bank if bank is not None else _STEPS.get(answer_format, _STEPS["gsm8k"]))
+            pool = list(bank)
         sentence = pool.pop(r.randrange(len(pool)))
         lines.append(sentence)
         size += len(sentence) + 1
