@@ -281,8 +281,10 @@ class SimBackend:
         if ctx.oracle:
             flag = not candidate.correct
         else:
-            p_flag = critique_flag_probability(candidate.correct, ctx.v)
-            # A critic that knows the question (low latent) catches errors; one that does not raises alarms.
+            # A critic's skill is its own chance of solving the question (finding an error is not easier than
+            # solving, unlike recognising a right answer). One that knows the question (low latent) catches
+            # errors; one that does not raises the false alarms.
+            p_flag = critique_flag_probability(candidate.correct, ctx.own)
             flag = ctx.u < p_flag if not candidate.correct else ctx.u > 1.0 - p_flag
         code = meta.answer_format == "code"
         own_answer = meta.answer if (ctx.oracle or ctx.u < ctx.own) else self._wrong(meta, ctx.wrong_u)

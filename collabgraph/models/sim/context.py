@@ -1,8 +1,8 @@
 """Reactions to context: how a simulated model uses candidate answers (fuse, refine, select) and critiques one.
 
-Every rule uses the model's *verification skill* on the question, ``v = σ(a·(θ − b) + VERIFY_BONUS_LOGIT)``:
-the IRT curve shifted up, because checking a worked answer is easier than producing one. With ``c`` of the
-``n`` candidates right and ``own`` the model's chance of solving the question alone:
+With ``c`` of the ``n`` candidates right, ``own`` the model's chance of solving the question alone
+(``σ(a·(θ − b))``, per stratum), and ``v = σ(a·(θ − b) + VERIFY_BONUS_LOGIT)`` its chance of *recognising* a
+worked right answer (the IRT curve shifted up: checking a worked answer is easier than producing one):
 
 - fuse / refine: the model spots a right candidate with probability ``notice = 1 − (1 − v)^c``; failing that it
   follows the plurality of the candidates with probability ``1 − v`` (it cannot tell them apart) or solves the
@@ -14,9 +14,10 @@ the IRT curve shifted up, because checking a worked answer is easier than produc
   wrong answers, else 0. More right candidates → more often right; with none, a strong model still solves it.
 - select: as fuse, except that a selector can only pick a candidate, so its own solving is replaced by picking
   a right one at random (``c / n``); with no right candidate it cannot be right.
-- critique (of ``candidates[0]``): it flags a wrong candidate (a hit) with probability
-  ``v + (1 − v) · CRITIC_BASE_FLAG_RATE`` and a right one (a false alarm) with probability
-  ``(1 − v) · CRITIC_BASE_FLAG_RATE``: both follow ability, and a critic with no skill flags
+- critique (of ``candidates[0]``), with skill ``s = own`` (locating an error is no easier than solving: even
+  strong models find reasoning errors poorly, Tyen et al. 2023, arXiv:2311.08516): it flags a wrong candidate
+  (a hit) with probability ``s + (1 − s) · CRITIC_BASE_FLAG_RATE`` and a right one (a false alarm) with
+  probability ``(1 − s) · CRITIC_BASE_FLAG_RATE``: both follow ability, and a critic with no skill flags
   CRITIC_BASE_FLAG_RATE of everything.
 
 The critique's text ends with exactly one verdict line: ``VERDICT: CORRECT`` or ``VERDICT: INCORRECT``.
@@ -46,9 +47,10 @@ __all__ = [
 ]
 
 VERIFY_BONUS_LOGIT = 1.0
-"""How much easier checking an answer is than producing it, in IRT log-odds: a model that solves a question
-half the time verifies a worked answer to it 73 % of the time. A design choice (not fitted); the tests check
-the consequences (critics and fusers get better with ability; a right candidate helps)."""
+"""How much easier recognising a right worked answer is than producing one, in IRT log-odds: a model that
+solves a question half the time recognises a right answer to it 73 % of the time (fuse, refine, select). A
+design choice, not fitted; the tests check its consequences (right candidates help, more so for stronger
+models)."""
 
 CRITIC_BASE_FLAG_RATE = 0.3
 """The share of answers a critic with no skill on the question flags as wrong anyway. Its false-alarm rate
@@ -121,11 +123,11 @@ def select_probability(view: CandidateView, v: float) -> float:
     return notice + (1.0 - notice) * ((1.0 - v) * view.share + v * view.right / view.n)
 
 
-def critique_flag_probability(candidate_right: bool, v: float) -> float:
+def critique_flag_probability(candidate_right: bool, skill: float) -> float:
     """P(the critic says INCORRECT): the hit rate for a wrong candidate, the false-alarm rate for a right one."""
     if candidate_right:
-        return (1.0 - v) * CRITIC_BASE_FLAG_RATE
-    return v + (1.0 - v) * CRITIC_BASE_FLAG_RATE
+        return (1.0 - skill) * CRITIC_BASE_FLAG_RATE
+    return skill + (1.0 - skill) * CRITIC_BASE_FLAG_RATE
 
 
 _CRITIQUE_OK = (
