@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collabgraph import agents
 from collabgraph.agents.types import NodeOutput
 from collabgraph.errors import ConfigError
 from collabgraph.graphs import Graph, GraphSpec, dump, load, loads, recursion_limit, register_kind
@@ -29,9 +28,7 @@ from tests.graphs.helpers import FIXTURES
 
 FIXTURE_NAMES = ["actor_critic", "best_of_n", "cot_pot", "fusion_dag", "spawn_join"]
 
-# The spec layer and the agents keep separate registries of custom kinds; a kind is registered in both.
 register_kind("echo", Echo)
-agents.register_kind("echo", Echo)
 
 
 def fixture(name: str, pool: ModelPool) -> GraphSpec:

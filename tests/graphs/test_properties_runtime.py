@@ -10,7 +10,6 @@ from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 
-from collabgraph import agents
 from collabgraph.agents.types import NodeContext, NodeOutput
 from collabgraph.graphs import GraphSpec, register_kind
 from collabgraph.graphs.compile import compile_graph
@@ -35,8 +34,7 @@ async def echo(ctx: NodeContext, inputs: dict[str, list[NodeOutput]], config: Ec
     )
 
 
-register_kind("scripted-echo", echo)
-agents.register_kind("scripted-echo", echo, config_model=EchoConfig)
+register_kind("scripted-echo", echo, config_model=EchoConfig)
 
 
 def runnable(data: dict[str, Any]) -> dict[str, Any]:

@@ -303,7 +303,6 @@ async def _raises(ctx: NodeContext, inputs: dict[str, list[NodeOutput]], config:
 
 
 register_kind("broken", _raises)
-agents.register_kind("broken", _raises)
 
 
 async def test_a_node_that_raises_fails_the_example(pool: ModelPool, task: Task, examples: list[Example]) -> None:
