@@ -4,6 +4,7 @@ waiting joins, failures, and bounded concurrency over many examples."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -340,13 +341,20 @@ async def test_one_failing_example_does_not_stop_the_others(
 async def test_examples_run_at_most_concurrency_at_once(pool: ModelPool, task: Task, examples: list[Example]) -> None:
     in_flight: set[str] = set()
     peak = 0
+    crowded = asyncio.Event()
 
     async def block(call: Any) -> None:
+        # Each call holds until as many as the limit are in flight (or a while has passed), then lets go.
         nonlocal peak
         in_flight.add(call.prompt)
         peak = max(peak, len(in_flight))
-        await asyncio.sleep(0.01)
+        if len(in_flight) >= 2:
+            crowded.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(crowded.wait(), 2.0)
+        await asyncio.sleep(0.01)  # others that were let in would show up now
         in_flight.discard(call.prompt)
+        crowded.clear()
 
     spec = Graph("one").model("m", "sim/llama-3.1-8b")
     spec.exit(spec.generate("a", model="m"))
