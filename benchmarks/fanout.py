@@ -3,7 +3,9 @@
 a width-64 spawn (64 replicas of a generate node, collected by a join) against ``serve-sim`` over HTTP with a fixed
 injected latency of 200 ms per call, the gateway's cache off: wall time of the whole graph on one example against
 the wall time of one call through the same gateway. The 64 children run side by side, so the graph should take
-about one call. Target: at most 2×.
+about one call. Target: at most 2×. Beside it, the same number of calls made straight through the gateway with
+``asyncio.gather`` (no graph at all): the floor that the client's own CPU per call (litellm, HTTP) sets on this
+machine, which the graph cannot go below.
 
 serve-sim runs in its own process, so that its event loop does not compete with the graph's. Run:
 ``.venv/bin/python benchmarks/fanout.py [--width 64] [--latency 0.2] [--examples 5]``. Nothing touches the
