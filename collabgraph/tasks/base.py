@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from collabgraph.errors import ConfigError, ErrorItem, UnknownNameError, closest
 from collabgraph.settings import data_dir as data_dir_setting
-from collabgraph.tasks.types import AnswerFormat, Example, Message, Score, Split
+from collabgraph.tasks.types import AnswerFormat, Example, Message, Score, Split, Task
 
 __all__ = ["BaseTask", "UnknownSplitError", "percentile_ranks", "stable_hash"]
 
@@ -41,9 +41,10 @@ class UnknownSplitError(UnknownNameError):
         self.args = (f"task {task!r} has no split {split!r};{hint} its splits are: {', '.join(known)}",)
 
 
-class BaseTask(ABC):
+class BaseTask(Task, ABC):
     """Shared behaviour of the built-in tasks. Subclasses set ``name``, ``answer_format``, ``splits`` and
-    ``option_names``, and implement ``load``, ``prompt``, ``extract`` and ``same``.
+    ``option_names``, and implement ``load``, ``prompt``, ``extract`` and ``same``. It subclasses the ``Task``
+    protocol explicitly so that mypy checks, here, that every subclass is a ``Task``.
 
     ``examples`` returns a seeded shuffle of a split's items (``random.Random`` seeded with the task, split and
     ``seed``); ``limit`` takes a prefix of that order, so ``limit=300`` is a subset of ``limit=600`` for the same

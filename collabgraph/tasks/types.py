@@ -64,10 +64,20 @@ class Score(BaseModel):
 
 @runtime_checkable
 class Task(Protocol):
-    """What every task provides. ``score`` is async because code tasks execute tests."""
+    """What every task provides. ``score`` is async because code tasks execute tests.
 
-    name: str
-    answer_format: AnswerFormat
+    ``name`` and ``answer_format`` are read-only members, so a task may hold them as class constants (as
+    ``BaseTask`` does), as instance attributes, or as properties."""
+
+    @property
+    def name(self) -> str:
+        """The registered task name (``gsm8k``)."""
+        ...
+
+    @property
+    def answer_format(self) -> AnswerFormat:
+        """How the task asks models to state their final answer."""
+        ...
 
     def examples(self, split: Split = "test", limit: int | None = None, seed: int = 0) -> list[Example]:
         """Examples of a split in a seeded order; ``limit`` takes the first ``limit`` of that order."""

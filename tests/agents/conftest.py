@@ -3,17 +3,15 @@ local sandbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from collabgraph.agents import NodeContext
+from collabgraph.agents import CallFn, NodeContext
 from collabgraph.models import Gateway, default_pool
 from collabgraph.sandbox import LocalSandbox
 from collabgraph.settings import offline_env
 from collabgraph.tasks import GSM8KTask, HumanEvalTask
 from collabgraph.tasks.types import Example, Task
-from tests.agents.helpers import GatewayCall
+from tests.agents.helpers import GatewayCall, MakeCtx
 
 offline_env()
 
@@ -40,10 +38,10 @@ def gateway() -> Gateway:
 
 
 @pytest.fixture
-def make_ctx(gateway: Gateway, sandbox: LocalSandbox) -> Callable[..., NodeContext]:
+def make_ctx(gateway: Gateway, sandbox: LocalSandbox) -> MakeCtx:
     """``make_ctx(node_id, task, example, seed=0, call=None)``: a node context over the real gateway."""
 
-    def make(node_id: str, task: Task, example: Example, *, seed: int = 0, call: object = None) -> NodeContext:
+    def make(node_id: str, task: Task, example: Example, *, seed: int = 0, call: CallFn | None = None) -> NodeContext:
         return NodeContext(
             node_id=node_id,
             task=task,

@@ -1,16 +1,26 @@
 """Test helpers: a ``CallFn`` over the real gateway, a scripted one for the edge cases a calibrated model never
-produces (malformed outputs, failures), and hand-made node outputs."""
+produces (malformed outputs, failures), hand-made node outputs, and the type of the ``make_ctx`` fixture."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from collabgraph.agents import NodeOutput
+from collabgraph.agents import CallFn, NodeContext, NodeOutput
 from collabgraph.errors import ModelCallError
 from collabgraph.models import Gateway
 from collabgraph.models.types import Completion, OfflineMeta, Usage
-from collabgraph.tasks.types import Message
+from collabgraph.tasks.types import Example, Message, Task
+
+
+class MakeCtx(Protocol):
+    """The ``make_ctx`` fixture: the context of node ``node_id`` on ``example``, calling models through ``call``
+    (default: the real gateway with ``seed``)."""
+
+    def __call__(
+        self, node_id: str, task: Task, example: Example, *, seed: int = 0, call: CallFn | None = None
+    ) -> NodeContext: ...
 
 
 @dataclass

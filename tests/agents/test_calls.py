@@ -3,16 +3,13 @@ and critical-path latency summed over a node's calls."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from collabgraph.agents import NodeContext, critique
+from collabgraph.agents import critique
 from collabgraph.models import CallCache, Gateway, default_pool
 from collabgraph.models.types import Usage
 from collabgraph.tasks import GSM8KTask
-from tests.agents.helpers import GatewayCall, ScriptedCall, output
-
-MakeCtx = Callable[..., NodeContext]
+from tests.agents.helpers import GatewayCall, MakeCtx, ScriptedCall, output
 
 
 async def test_a_rerun_is_served_by_the_cache(gsm8k: GSM8KTask, tmp_path: Path, make_ctx: MakeCtx) -> None:

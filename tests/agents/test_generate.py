@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -12,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collabgraph.agents import (
-    NodeContext,
     PromptTemplateError,
     check_template,
     default_template,
@@ -24,9 +22,7 @@ from collabgraph.agents import (
 from collabgraph.errors import CollabgraphError
 from collabgraph.models.types import Usage
 from collabgraph.tasks import GSM8KTask, HumanEvalTask
-from tests.agents.helpers import ScriptedCall
-
-MakeCtx = Callable[..., NodeContext]
+from tests.agents.helpers import MakeCtx, ScriptedCall
 
 
 async def test_cot_states_the_tasks_answers_with_one_request_for_all_samples(

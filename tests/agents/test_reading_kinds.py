@@ -3,14 +3,11 @@ the candidates, and how accuracy reacts to right and wrong candidates (the sim o
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from collabgraph.agents import NodeContext, NodeOutput, critique, fuse, generate, refine, select
+from collabgraph.agents import NodeOutput, critique, fuse, generate, refine, select
 from collabgraph.tasks import GSM8KTask, HumanEvalTask
 from collabgraph.tasks.types import Example
-from tests.agents.helpers import ScriptedCall, model_failure, output
+from tests.agents.helpers import MakeCtx, ScriptedCall, model_failure, output
 
-MakeCtx = Callable[..., NodeContext]
 N = 60
 
 

@@ -4,7 +4,7 @@ points, the module allow-list, config models, failures of user code)."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 
 import pytest
@@ -29,9 +29,7 @@ from collabgraph.agents import registry as registry_module
 from collabgraph.errors import CollabgraphError, UnknownNameError
 from collabgraph.tasks import GSM8KTask
 from tests.agents import custom_kinds
-from tests.agents.helpers import ScriptedCall, model_failure, output
-
-MakeCtx = Callable[..., NodeContext]
+from tests.agents.helpers import MakeCtx, ScriptedCall, model_failure, output
 
 CONFIG_FIELDS = {
     "generate": {"model", "mode", "samples", "temperature", "max_tokens", "prompt"},

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from collabgraph.agents import MAX_PLANNED_SUBTASKS, NodeContext, join, solve_subtask, spawn
 from collabgraph.errors import CollabgraphError
 from collabgraph.tasks import CountdownTask, GSM8KTask
-from tests.agents.helpers import ScriptedCall, output
-
-MakeCtx = Callable[..., NodeContext]
+from tests.agents.helpers import MakeCtx, ScriptedCall, output
 
 
 async def test_replicas_call_no_model(gsm8k: GSM8KTask, make_ctx: MakeCtx) -> None:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from collabgraph.agents import NodeContext, NodeOutput, generate, select, verify
+from collabgraph.agents import NodeOutput, generate, select, verify
 from collabgraph.errors import CollabgraphError
 from collabgraph.tasks import GSM8KTask, HumanEvalTask
-from tests.agents.helpers import ScriptedCall, output
-
-MakeCtx = Callable[..., NodeContext]
+from tests.agents.helpers import MakeCtx, ScriptedCall, output
 
 
 def code_output(node_id: str, programs: list[str]) -> NodeOutput:

@@ -4,7 +4,6 @@ class and plurality core that maj@k shares with it."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -13,9 +12,7 @@ from hypothesis import strategies as st
 from collabgraph.agents import NodeContext, NodeOutput, Sample, answer_classes, plurality, tally, vote
 from collabgraph.errors import CollabgraphError
 from collabgraph.tasks import GSM8KTask
-from tests.agents.helpers import ScriptedCall, output
-
-MakeCtx = Callable[..., NodeContext]
+from tests.agents.helpers import MakeCtx, ScriptedCall, output
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from collabgraph.graphs import (
     LocatedError,
     NotCondition,
     Passed,
+    SpawnNode,
     SubgraphRef,
     loads,
 )
@@ -201,8 +202,9 @@ def test_inline_subgraph_is_a_graph_spec() -> None:
         "{id: s, kind: spawn, width: 2, child: {graph: {schema: collabgraph.graph/v1, name: c, entry: q, "
         "nodes: [{id: q, kind: generate, model: m}]}}}"
     )
-    child = loads(text, check=False).nodes[0].child  # type: ignore[union-attr]
-    assert isinstance(child, SubgraphRef) and isinstance(child.graph, GraphSpec)
+    node = loads(text, check=False).nodes[0]
+    assert isinstance(node, SpawnNode)
+    assert isinstance(node.child, SubgraphRef) and isinstance(node.child.graph, GraphSpec)
 
 
 def test_every_error_carries_its_line_and_column() -> None:
@@ -237,6 +239,7 @@ def test_missing_field_points_at_its_node() -> None:
 
 
 def test_specs_are_frozen() -> None:
-    spec = loads(node_text("{id: a, kind: generate, model: m}"), check=False)
+    node = loads(node_text("{id: a, kind: generate, model: m}"), check=False).nodes[0]
+    assert isinstance(node, GenerateNode)
     with pytest.raises(ValueError, match="frozen"):
-        spec.nodes[0].samples = 2  # type: ignore[misc]
+        node.samples = 2

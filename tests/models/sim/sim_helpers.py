@@ -10,7 +10,7 @@ from collabgraph.agents import offline_meta
 from collabgraph.models.pool import ModelSpec, default_pool
 from collabgraph.models.sim import SimBackend
 from collabgraph.models.types import Candidate, OfflineMeta, OfflineRequest
-from collabgraph.tasks import Example, get_task
+from collabgraph.tasks import Example, Task, get_task
 
 SIM_MODELS = [name for name in default_pool().names() if name.startswith("sim/")]
 CALIBRATED = [name for name in SIM_MODELS if name != "sim/oracle"]
@@ -27,7 +27,7 @@ def examples(task: str, *splits: str) -> tuple[Example, ...]:
 
 
 @cache
-def task(name: str) -> Any:
+def task(name: str) -> Task:
     return get_task(name)
 
 
