@@ -1,9 +1,10 @@
 """Run a compiled graph: on one example (``run_example``), or on many with bounded concurrency (``run_graph``).
 
 With a checkpointer (``open_checkpointer``: LangGraph's ``AsyncSqliteSaver`` on a file) each example is a thread
-``<graph hash>:<example id>:<seed>``: a run that stopped (Ctrl-C, a crash) resumes at the super-step where it
-stopped, without re-running the node runs that had finished; an example already finished is read back without
-running anything; one that failed runs again (the gateway's call cache serves the calls it had paid for).
+``<graph hash>:<example id>:<seed>``, saved after every super-step before the next one starts: a run that stopped
+(Ctrl-C, a crash) at any point resumes at the super-step where it stopped, without re-running the node runs that had
+finished (so without asking any model call twice); an example already finished is read back without running
+anything; one that failed runs again (the gateway's call cache serves the calls it had paid for).
 """
 
 from __future__ import annotations
@@ -72,15 +73,20 @@ async def run_example(
         start: dict[str, Any] | None = {}
         if checkpointer is not None:
             snapshot = await graph.aget_state(config)
-            if snapshot.next:
-                start = None  # it stopped mid-run: resume, within what is left of the recursion limit
-                done = int(snapshot.metadata.get("step", 0)) + 2
+            values = snapshot.values or {}
+            if values.get("error") is not None:
+                await checkpointer.adelete_thread(thread)  # it failed: run it again (the call cache has its calls)
+            elif values.get("final") is not None and not snapshot.next:
+                return await _result(compiled, values, task, example, seed, None)
+            elif snapshot.metadata is not None:
+                # It stopped mid-run. ``snapshot.next`` may be empty even so (the last checkpoint's tasks had all
+                # written, the next step's checkpoint was not saved): resuming applies those writes and goes on.
+                start = None
+                done = int(snapshot.metadata.get("step", -1)) + 2
                 config["recursion_limit"] = max(1, compiled.recursion_limit - done)
-            elif snapshot.values and snapshot.values.get("error") is None:
-                return await _result(compiled, snapshot.values, task, example, seed, None)
-            elif snapshot.values:
-                await checkpointer.adelete_thread(thread)
-        async for values in graph.astream(start, config, context=rc, stream_mode="values"):
+        # With a checkpointer, each super-step is saved before the next starts: a stop loses no finished step.
+        durability = "sync" if checkpointer is not None else None
+        async for values in graph.astream(start, config, context=rc, stream_mode="values", durability=durability):
             state = values
     except Exception as exc:  # the recursion limit, or a bug outside any node: this example fails, the run goes on
         failure = _failure(exc, compiled)

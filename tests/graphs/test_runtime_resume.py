@@ -96,6 +96,41 @@ async def test_a_stopped_run_resumes_without_re_running_finished_nodes(
     assert resumed == uninterrupted
 
 
+@pytest.mark.parametrize("saved", [1, 2, 3, 5])
+async def test_a_run_stopped_right_after_any_checkpoint_resumes_and_pays_nothing_twice(
+    saved: int, pool: ModelPool, task: Task, example: Example, tmp_path: Path
+) -> None:
+    compiled = compile_graph(fixture("actor_critic", pool), pool)
+    plain = ScriptedGateway(accept=False)
+    uninterrupted = await run_example(compiled, task=task, example=example, gateway=plain)
+    gateway = ScriptedGateway(accept=False)
+    async with open_checkpointer(tmp_path / "c.sqlite") as saver:
+        run: asyncio.Task[Any] | None = None
+        writes = 0
+        aput = saver.aput
+
+        async def stop_after(*args: Any, **kwargs: Any) -> Any:
+            nonlocal writes
+            result = await aput(*args, **kwargs)
+            writes += 1
+            if writes == saved:  # the process dies right after this checkpoint reached the disk
+                assert run is not None
+                run.cancel()
+                await asyncio.sleep(60)
+            return result
+
+        saver.aput = stop_after  # type: ignore[method-assign]
+        run = asyncio.ensure_future(
+            run_example(compiled, task=task, example=example, gateway=gateway, checkpointer=saver)
+        )
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        saver.aput = aput  # type: ignore[method-assign]
+        resumed = await run_example(compiled, task=task, example=example, gateway=gateway, checkpointer=saver)
+    assert resumed == uninterrupted
+    assert [c.key for c in gateway.calls] == [c.key for c in plain.calls]  # every call asked once, in order
+
+
 async def test_a_finished_example_is_read_back_without_running(
     pool: ModelPool, task: Task, example: Example, tmp_path: Path
 ) -> None:
