@@ -30,7 +30,7 @@ from pydantic import ValidationError
 
 import collabgraph
 from collabgraph.graphs import GraphSpec, to_data
-from collabgraph.graphs.compile import compile_graph, graph_hash
+from collabgraph.graphs.compile import CompiledGraph, compile_graph, graph_hash
 from collabgraph.graphs.result import GraphExampleResult
 from collabgraph.graphs.runtime import run_example
 from collabgraph.models.cache import CallCache
@@ -137,6 +137,7 @@ class PreparedRun:
     key: str
     graph_hash: str
     resumed: bool
+    compiled: CompiledGraph
     done: dict[str, GraphExampleResult] = field(default_factory=dict)
 
     @property
@@ -183,9 +184,11 @@ def prepare_run(
     root: Path = DEFAULT_ROOT,
     command: Sequence[str] | None = None,
 ) -> PreparedRun:
-    """Find or create the run directory of this run (``out``, else under ``root``) and read what is done.
-    Raises ``RunDirError`` when ``out`` holds a different run."""
+    """Compile the graph, then find or create the run directory of this run (``out``, else under ``root``) and read
+    what is done. Raises ``ConfigError`` for a graph that cannot run (before anything is written) and
+    ``RunDirError`` when ``out`` holds a different run."""
     pool = pool if pool is not None else default_pool()
+    compiled = compile_graph(spec, pool)
     examples = task.examples(split, limit, seed)
     identity = run_identity(spec, task.name, split, limit, seed, pool)
     key = run_key(identity)
@@ -206,6 +209,7 @@ def prepare_run(
         key=key,
         graph_hash=identity["graph_hash"],
         resumed=resumed,
+        compiled=compiled,
         done=done,
     )
 
@@ -289,7 +293,6 @@ async def execute_run(
     everything logged so far; running the same command again resumes it."""
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-    compiled = compile_graph(prepared.spec, prepared.pool)
     run_dir = prepared.run_dir
     pending = prepared.pending
     fresh: dict[str, GraphExampleResult] = {}
@@ -318,7 +321,7 @@ async def execute_run(
             async with limit:
                 events.write({"event": "example_start", "t": _now(), "example_id": example.id})
                 result = await run_example(
-                    compiled,
+                    prepared.compiled,
                     task=prepared.task,
                     example=example,
                     gateway=gateway,

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from collabgraph.errors import ConfigError
 from collabgraph.graphs import Graph, GraphSpec, load
 from collabgraph.graphs.compile import graph_hash
 from collabgraph.models.cache import CallCache
@@ -208,3 +209,13 @@ async def test_a_model_failing_mid_graph_fails_its_examples_and_the_run_goes_on(
     failed_calls = [c for c in _events(done.run_dir, "call") if c["error"]]
     assert len(failed_calls) == 3 and {c["model"] for c in failed_calls} == {"dead"}
     assert RunDir(done.run_dir).read_summary() is not None
+
+
+async def test_a_graph_that_cannot_run_writes_nothing(gsm8k: Task, tmp_path: Path) -> None:
+    g = Graph("swe").model("m", "sim/llama-3.1-8b")
+    g.exit(g.localize("loc", model="m"))
+    with pytest.raises(ConfigError) as info:
+        prepare_run(g.build(), gsm8k, limit=2, root=tmp_path / "runs")
+    assert [e.loc for e in info.value.errors] == ["nodes[0].kind"]
+    assert "not available in this version" in str(info.value)
+    assert not (tmp_path / "runs").exists()
