@@ -78,7 +78,7 @@ async def run(spec: GraphSpec, delay_seed: int | None) -> tuple[GraphExampleResu
     return result, gateway
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graph_data(max_stages=4).map(runnable))
 def test_random_graphs_run_and_do_not_depend_on_which_branch_finishes_first(data: dict[str, Any]) -> None:
     spec = GraphSpec.model_validate(data)
