@@ -34,6 +34,9 @@ def offline_meta(
     more: dict[str, Any] = {}
     if example.answer_format == "code":
         more = {k: example.meta[k] for k in CODE_META_KEYS if k in example.meta}
+    elif example.answer_format == "letter" and "options" in example.meta:
+        # Wrong letters an offline model makes up must name an option the question has (some have fewer than 10).
+        more = {"n_options": len(example.meta["options"])}
     more.update(extra or {})
     return OfflineMeta(
         task=task.name,

@@ -44,3 +44,11 @@ def test_offline_meta_carries_the_role_candidates_and_extra_fields(humaneval: Hu
         "test": "assert True",
         "subtasks": 3,
     }
+
+
+def test_offline_meta_tells_the_pools_how_many_options_a_question_has() -> None:
+    from collabgraph.tasks import get_task
+
+    mmlu = get_task("mmlu_pro")
+    short = next(e for e in mmlu.examples(limit=2000) if len(e.meta["options"]) < 10)
+    assert offline_meta(mmlu, short).extra == {"n_options": len(short.meta["options"])}
