@@ -3,59 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypedDict, get_args
+from typing import get_args
 
 from collabgraph.cli.output import fmt_count, fmt_flops, fmt_usd, print_fields, print_json, progress_bar
-from collabgraph.errors import ConfigError, ErrorItem, UnknownNameError
+from collabgraph.errors import UnknownNameError
 from collabgraph.models.pool import default_pool, load_pool
 from collabgraph.runs.evaluate import EvalReport, ExampleResult, evaluate_model
+from collabgraph.settings import GatewaySettings, gateway_settings
 from collabgraph.tasks.types import Split
 
+# GatewaySettings and gateway_settings (now in collabgraph.settings) stay exported here only while
+# collabgraph/cli/run_cmd.py still imports them from this module.
 __all__ = ["GatewaySettings", "gateway_settings", "render_text", "run_eval"]
-
-
-class GatewaySettings(TypedDict, total=False):
-    """Gateway keywords a user can set from the environment (see ``gateway_settings``)."""
-
-    timeout_s: float
-    max_retries: int
-    backoff_base_s: float
-    backoff_max_s: float
-
-
-def _env_number(var: str, *, integer: bool, positive: bool) -> float | int | None:
-    raw = os.environ.get(var, "").strip()
-    if not raw:
-        return None
-    try:
-        value: float | int = int(raw) if integer else float(raw)
-    except ValueError:
-        raise ConfigError(
-            "environment", [ErrorItem(var, f"expected {'an integer' if integer else 'a number'}, got {raw!r}")]
-        ) from None
-    if value < 0 or (positive and value == 0) or value != value:
-        bound = "> 0" if positive else ">= 0"
-        raise ConfigError("environment", [ErrorItem(var, f"expected a value {bound}, got {raw!r}")])
-    return value
-
-
-def gateway_settings() -> GatewaySettings:
-    """The gateway's per-attempt timeout and retry loop as set in the environment: ``COLLABGRAPH_TIMEOUT_S``,
-    ``COLLABGRAPH_MAX_RETRIES``, ``COLLABGRAPH_BACKOFF_BASE_S``, ``COLLABGRAPH_BACKOFF_MAX_S``. A user tightens them
-    against a dead endpoint or loosens them against a slow one; unset ones are absent, so the defaults apply."""
-    out = GatewaySettings()
-    if (timeout := _env_number("COLLABGRAPH_TIMEOUT_S", integer=False, positive=True)) is not None:
-        out["timeout_s"] = float(timeout)
-    if (retries := _env_number("COLLABGRAPH_MAX_RETRIES", integer=True, positive=False)) is not None:
-        out["max_retries"] = int(retries)
-    if (base := _env_number("COLLABGRAPH_BACKOFF_BASE_S", integer=False, positive=False)) is not None:
-        out["backoff_base_s"] = float(base)
-    if (cap := _env_number("COLLABGRAPH_BACKOFF_MAX_S", integer=False, positive=False)) is not None:
-        out["backoff_max_s"] = float(cap)
-    return out
 
 
 def _split(split: str) -> Split:
