@@ -214,6 +214,8 @@ class _Compiler:
                 if isinstance(node.child, SubgraphRef):
                     self.children[node.id] = _Compiler(node.child.graph, self.aliases).compile()
         self.control_ids = [n.id for n in spec.nodes if n.id not in self.flow.templates]
+        self.out_edges = {n: self.flow.out_edges(n) for n in self.control_ids}
+        self.routers = {n for n in self.control_ids if self.flow.is_router(n)}
         self.upstream = self._upstream()
 
     def _upstream(self) -> dict[str, frozenset[str]]:
@@ -233,7 +235,12 @@ class _Compiler:
         return self.aliases.get(name, name) if name is not None else None
 
     def next_of(self, node_id: str) -> tuple[str, ...]:
-        return tuple(self.spec.edges[k].to for k in self.flow.out_edges(node_id))
+        return tuple(self.spec.edges[k].to for k in self.out_edges[node_id])
+
+    def routes_itself(self, node_id: str) -> bool:
+        """Whether the node decides at run time where control goes (router, spawn, waiting node); the others
+        always fire every out-edge and are wired with plain LangGraph edges."""
+        return node_id in self.routers or node_id in self.child_keys or node_id in self.upstream
 
     # -- wiring --------------------------------------------------------------------------------------------------
 
@@ -246,6 +253,10 @@ class _Compiler:
             node = self.spec.node(node_id)
             waits = self.flow.waits(node_id)
             builder.add_node(node_id, self._node_fn(node), defer=waits, input_schema=GraphState)
+            if not self.routes_itself(node_id):
+                for target in self.next_of(node_id):
+                    builder.add_edge(node_id, LANGGRAPH_END if target == END else target)
+                continue
             targets = {*self.next_of(node_id), END, *([node_id] if waits else [])}
             if node_id in self.child_keys:
                 targets.add(self.child_keys[node_id])
@@ -301,10 +312,11 @@ class _Compiler:
     def _node_fn(self, node: Node) -> NodeFn:
         node_id = node.id
         upstream = self.upstream.get(node_id)
+        routed = self.routes_itself(node_id)
 
         async def run(state: GraphState, config: RunnableConfig, runtime: Runtime[RunContext]) -> dict[str, Any]:
-            if state.get("error") is not None:
-                return {"routes": {node_id: (END,)}}
+            if state.get("error") is not None:  # the example failed: end here (plain edges lead to nodes that do)
+                return {"routes": {node_id: (END,)}} if routed else {}
             pending = state.get("pending", {})
             if upstream is not None and any(pending.get(k, 0) > 0 for k in upstream):
                 return {"routes": {node_id: (node_id,)}}  # an upstream branch is still running: wait for it
@@ -332,7 +344,9 @@ class _Compiler:
                 if t != END:
                     delta[t] = delta.get(t, 0) + 1
             run = run.model_copy(update={"next": targets})
-            update.update(outputs={node_id: [run]}, routes={node_id: targets}, pending=delta)
+            update.update(outputs={node_id: [run]}, pending=delta)
+            if routed:
+                update["routes"] = {node_id: targets}
             if END in targets and not failed:
                 update["final"] = run
             return update
@@ -453,8 +467,8 @@ class _Compiler:
         self, node: Node, outputs: Mapping[str, list[RunRecord]], state: GraphState, rc: RunContext
     ) -> tuple[tuple[str, ...], int | None]:
         """Where control goes after ``node`` (``outputs`` include its new run): (targets, loop edge taken)."""
-        edges = self.flow.out_edges(node.id)
-        if not self.flow.is_router(node.id):
+        edges = self.out_edges[node.id]
+        if node.id not in self.routers:
             return self.next_of(node.id), None
         rounds = state.get("rounds", {})
         fallback = next(k for k in edges if self.spec.edges[k].when is None)  # validation: exactly one
