@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import get_args
 
-from collabgraph.cli.eval_cmd import gateway_settings
 from collabgraph.cli.output import fmt_count, fmt_flops, fmt_usd, print_fields, print_json, print_table, progress_bar
 from collabgraph.errors import UnknownNameError
 from collabgraph.graphs import GraphSpec, check, load
@@ -16,6 +15,7 @@ from collabgraph.models.pool import ModelPool, default_pool, load_pool
 from collabgraph.runs.aliases import override_models, parse_model_sets
 from collabgraph.runs.graph_run import execute_run, prepare_run
 from collabgraph.runs.report import GraphRunSummary
+from collabgraph.settings import gateway_settings
 from collabgraph.tasks import get_task
 from collabgraph.tasks.types import Split
 
