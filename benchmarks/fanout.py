@@ -1,14 +1,17 @@
 """Fan-out benchmark (issue 3), printed as a ratio measured in one run:
 
-a width-64 spawn (64 replicas of a generate node, collected by a join) against ``serve-sim`` over HTTP with a fixed
-injected latency of 200 ms per call, the gateway's cache off: wall time of the whole graph on one example against
-the wall time of one call through the same gateway. The 64 children run side by side, so the graph should take
-about one call. Target: at most 2×. Beside it, the same number of calls made straight through the gateway with
-``asyncio.gather`` (no graph at all): the floor that the client's own CPU per call (litellm, HTTP) sets on this
-machine, which the graph cannot go below.
+a width-64 spawn (64 replicas of a generate node, collected APR-style by a ``results_only`` join) against
+``serve-sim`` over HTTP with a fixed injected latency of 200 ms per call, the gateway's cache off: wall time of the
+whole graph on one example against the wall time of one call through the same gateway. The 64 children run side
+by side, so the graph should take about one call. Target: at most 2×.
+
+Two lines beside it: the same number of calls made straight through the gateway with ``asyncio.gather`` (no graph
+at all), alternating with the graph runs: the floor the client's own CPU per call (litellm, HTTP) sets on this
+machine, which the graph cannot go below; and the same graph on an in-process model that only sleeps 200 ms per
+call, which shows what the fan-out itself costs.
 
 serve-sim runs in its own process, so that its event loop does not compete with the graph's. Run:
-``.venv/bin/python benchmarks/fanout.py [--width 64] [--latency 0.2] [--examples 5]``. Nothing touches the
+``.venv/bin/python benchmarks/fanout.py [--width 64] [--latency 0.2] [--examples 9]``. Nothing touches the
 network beyond 127.0.0.1.
 """
 
@@ -66,7 +69,7 @@ async def in_process(width: int, latency: float, examples: int) -> float:
     g = Graph("fanout").limits(max_width=width, max_concurrency=width)
     spawn = g.spawn("spawn", child="child", width=width)
     g.generate("child", model=SERVED_MODEL, temperature=0.7)
-    join = g.join("join", reads=[spawn], strategy="vote")
+    join = g.join("join", reads=[spawn], strategy="results_only")
     compiled = compile_graph(g.chain(spawn, join).exit(join).build(pool), pool)
     task = get_task("gsm8k")
     items = task.examples(limit=examples + 1)
@@ -91,7 +94,7 @@ async def measure(url: str, width: int, examples: int) -> tuple[float, float, fl
     g = Graph("fanout").limits(max_width=width, max_concurrency=width)
     spawn = g.spawn("spawn", child="child", width=width)
     g.generate("child", model="served", temperature=0.7)
-    join = g.join("join", reads=[spawn], strategy="vote")
+    join = g.join("join", reads=[spawn], strategy="results_only")
     compiled = compile_graph(g.chain(spawn, join).exit(join).build(pool), pool)
     task = get_task("gsm8k")
     items = task.examples(limit=examples + 1)
@@ -105,8 +108,12 @@ async def measure(url: str, width: int, examples: int) -> tuple[float, float, fl
             t0 = time.perf_counter()
             await gateway.complete("served", prompt, meta=meta, seed=i, temperature=0.7)
             single.append(time.perf_counter() - t0)
+        await run_example(compiled, task=task, example=items[-1], gateway=gateway)  # warm up: connections, imports
+        # Bare fan-outs and graph runs alternate, so that load from other processes hits both alike.
         bare: list[float] = []
-        for i in range(examples):
+        walls: list[float] = []
+        virtual: list[float] = []
+        for i, example in enumerate(items[:examples]):
             t0 = time.perf_counter()
             await asyncio.gather(
                 *(
@@ -115,10 +122,6 @@ async def measure(url: str, width: int, examples: int) -> tuple[float, float, fl
                 )
             )
             bare.append(time.perf_counter() - t0)
-        await run_example(compiled, task=task, example=items[-1], gateway=gateway)  # warm up: connections, imports
-        walls: list[float] = []
-        virtual: list[float] = []
-        for example in items[:examples]:
             t0 = time.perf_counter()
             result = await run_example(compiled, task=task, example=example, gateway=gateway)
             walls.append(time.perf_counter() - t0)
@@ -132,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--width", type=int, default=64, help="children of the spawn")
     parser.add_argument("--latency", type=float, default=0.2, help="serve-sim's injected latency per call, seconds")
-    parser.add_argument("--examples", type=int, default=5, help="examples timed (the median is reported)")
+    parser.add_argument("--examples", type=int, default=9, help="examples timed (the median is reported)")
     args = parser.parse_args(argv)
 
     ctx = multiprocessing.get_context("spawn")
