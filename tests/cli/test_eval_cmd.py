@@ -4,13 +4,7 @@ the real offline pools, real data and, for HTTP, real servers on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +14,8 @@ import pytest
 from collabgraph.cli.eval_cmd import render_text
 from collabgraph.models.server import FaultInjector
 from collabgraph.runs import ExampleResult, summarise
-from tests.conftest import REPO_ROOT, RunCli
+from tests.conftest import RunCli
+from tests.helpers import cli_json, free_port, start_serve_sim
 
 SECRET = "sk-test-SECRET-eval-9f8e7d6c5b4a"
 REQUIRED = {
@@ -40,13 +35,6 @@ REQUIRED = {
     "errors",
     "cached_calls",
 }
-
-
-def _json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)  # the whole of stdout is one JSON document
-    assert isinstance(report, dict)
-    return report
 
 
 def _sane(report: dict[str, Any], n: int) -> None:
@@ -71,7 +59,7 @@ def _secret_free(*places: Path | str) -> None:
 def test_sim_eval_json_is_complete_and_a_rerun_is_all_cached(run_cli: RunCli, call_cache_dir: Path) -> None:
     args = ("eval", "sim/llama-3.1-8b", "--task", "gsm8k", "--limit", "30", "--format", "json")
     env: dict[str, str | None] = {"OPENAI_API_KEY": SECRET}
-    first = _json(run_cli(*args, env=env))
+    first = cli_json(run_cli(*args, env=env))
     _sane(first, 30)
     assert (first["model"], first["task"], first["split"], first["samples"], first["seed"]) == (
         "sim/llama-3.1-8b",
@@ -84,7 +72,7 @@ def test_sim_eval_json_is_complete_and_a_rerun_is_all_cached(run_cli: RunCli, ca
     assert "maj_at_k" not in first and "pass_at_k" not in first
     assert 0.5 <= first["accuracy"] <= 1.0  # Llama 3.1 8B scores about 0.85 on GSM8K
     proc = run_cli(*args, env=env)
-    second = _json(proc)
+    second = cli_json(proc)
     assert second["cached_calls"] == 30
     assert second["accuracy"] == first["accuracy"] and second["ci95"] == first["ci95"]
     assert second["mean_flops"] == first["mean_flops"]
@@ -92,7 +80,7 @@ def test_sim_eval_json_is_complete_and_a_rerun_is_all_cached(run_cli: RunCli, ca
 
 
 def test_several_samples_add_maj_and_pass_at_k(run_cli: RunCli) -> None:
-    report = _json(
+    report = cli_json(
         run_cli(
             "eval",
             "sim/llama-3.1-8b",
@@ -199,17 +187,11 @@ def test_missing_data_says_what_to_set(run_cli: RunCli, tmp_path: Path) -> None:
 # 12,032 calls through the whole gateway path: about a minute alone, several on a loaded shared machine.
 @pytest.mark.timeout(1200)
 def test_replay_reproduces_the_recorded_mmlu_pro_accuracy(run_cli: RunCli) -> None:
-    report = _json(
+    report = cli_json(
         run_cli("eval", "replay/Meta-Llama-3_1-70B-Instruct", "--task", "mmlu_pro", "--format", "json", timeout=1100)
     )
     assert report["n"] == 12032 and report["errors"] == 0
     assert round(report["accuracy"], 3) == 0.628
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _pool_file(tmp_path: Path, name: str, entry: dict[str, Any]) -> Path:
@@ -219,10 +201,10 @@ def _pool_file(tmp_path: Path, name: str, entry: dict[str, Any]) -> Path:
 
 
 def test_a_model_that_always_fails_finishes_with_an_error_per_example(run_cli: RunCli, tmp_path: Path) -> None:
-    port = _free_port()  # nothing listens there: every connection is refused
+    port = free_port()  # nothing listens there: every connection is refused
     pool = _pool_file(tmp_path, "dead", {"litellm_id": "hosted_vllm/dead", "api_base": f"http://127.0.0.1:{port}/v1"})
     env: dict[str, str | None] = {"COLLABGRAPH_MAX_RETRIES": "2", "COLLABGRAPH_BACKOFF_BASE_S": "0.01"}
-    report = _json(
+    report = cli_json(
         run_cli("eval", "dead", "--task", "gsm8k", "--limit", "6", "--models", str(pool), "--format", "json", env=env)
     )
     assert report["n"] == 6 and report["errors"] == 6 and report["accuracy"] == 0.0
@@ -255,7 +237,7 @@ FAULT_SEED = 5
 
 def test_the_flaky_server_meets_every_kind_of_fault_within_the_first_calls() -> None:
     # serve-sim draws faults in arrival order from this seed, so the 20 first attempts below meet at least
-    # these: the retry test cannot pass without retrying 429s and 500s and cutting hangs short.
+    # these: the retry test cannot pass without retrying 429s, 500s and the 503 that ends a hang.
     injector = FaultInjector(0.3, FAULT_SEED)
     faults = [injector.draw() for _ in range(20)]
     assert {"rate_limit", "server_error", "hang"} <= set(faults)
@@ -264,44 +246,9 @@ def test_the_flaky_server_meets_every_kind_of_fault_within_the_first_calls() -> 
 @pytest.fixture
 def serve_sim(tmp_path: Path) -> Iterator[str]:
     """``collabgraph serve-sim --fail-rate 0.3`` in a subprocess on a free port; yields its base URL. Its injected
-    hangs last far longer than the client's per-attempt timeout, so they must be cut short and retried."""
-    port = _free_port()
-    log = (tmp_path / "serve-sim.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "collabgraph",
-            "serve-sim",
-            "--port",
-            str(port),
-            "--fail-rate",
-            "0.3",
-            "--hang-s",
-            "0.5",
-        ],
-        cwd=REPO_ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "COLLABGRAPH_CACHE": str(tmp_path / "server-cache")},
-    )
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"serve-sim did not start: {(tmp_path / 'serve-sim.log').read_text()}") from None
-                time.sleep(0.2)
+    hangs last 0.5 s and end in a 503, which the client retries like the 429s and 500s."""
+    with start_serve_sim(tmp_path, "--fail-rate", "0.3", "--hang-s", "0.5") as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
 
 
 def test_against_a_flaky_server_every_call_completes_through_retries(
@@ -321,22 +268,22 @@ def test_against_a_flaky_server_every_call_completes_through_retries(
     env: dict[str, str | None] = {
         "COLLABGRAPH_TEST_KEY": SECRET,
         "OPENAI_API_KEY": SECRET,
-        # Injected hangs (60 s) are cut at the per-attempt timeout and retried; backoff kept short.
+        # Injected faults (429, 500, a 0.5 s hang ending in 503) are retried; backoff kept short.
         "COLLABGRAPH_TIMEOUT_S": "8",
         "COLLABGRAPH_BACKOFF_BASE_S": "0.05",
     }
     proc = run_cli(
         "eval", "served-8b", "--task", "gsm8k", "--limit", "20", "--models", str(pool), "--format", "json", env=env
     )
-    report = _json(proc)
+    report = cli_json(proc)
     assert report["n"] == 20 and report["errors"] == 0, report.get("error_examples")
     _sane(report, 20)
     # --api-base reaches the same server for a built-in sim model (no cache: the pool-file run stored these).
     args = ("eval", "sim/llama-3.1-8b", "--task", "gsm8k", "--limit", "20", "--format", "json")
-    via_flag = _json(run_cli(*args, "--api-base", serve_sim, "--no-cache", env=env))
+    via_flag = cli_json(run_cli(*args, "--api-base", serve_sim, "--no-cache", env=env))
     assert via_flag["errors"] == 0 and via_flag["cached_calls"] == 0
     # The same model answers the same over HTTP as through the in-process litellm provider.
-    direct = _json(run_cli(*args))
+    direct = cli_json(run_cli(*args))
     assert report["accuracy"] == via_flag["accuracy"] == direct["accuracy"]
     assert report["mean_completion_tokens"] == direct["mean_completion_tokens"]
     _secret_free(call_cache_dir, proc.stdout, proc.stderr)

@@ -1,0 +1,69 @@
+"""Helpers shared by the test packages that drive the real CLI and real servers: a free local port, a
+``collabgraph serve-sim`` subprocess, and the JSON a ``--format json`` command printed."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import REPO_ROOT
+
+SERVE_SIM_START_S = 60
+"""How long a serve-sim subprocess may take to answer (a loaded machine imports slowly)."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listened on a moment ago (a URL on it is refused until used)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli_json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The one JSON object a successful ``--format json`` command printed as the whole of its stdout."""
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert isinstance(report, dict)
+    return report
+
+
+@contextmanager
+def start_serve_sim(tmp_path: Path, *options: str) -> Iterator[str]:
+    """``collabgraph serve-sim OPTIONS`` in a subprocess on a free port, with a call cache of its own under
+    ``tmp_path`` and its output in ``tmp_path/serve-sim.log``. Yields the base URL (``http://127.0.0.1:P/v1``)
+    once ``/models`` answers; the server is stopped on exit."""
+    port = free_port()
+    log_path = tmp_path / "serve-sim.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "collabgraph", "serve-sim", "--port", str(port), *options],
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLLABGRAPH_CACHE": str(tmp_path / "server-cache")},
+        )
+        base = f"http://127.0.0.1:{port}/v1"
+        try:
+            deadline = time.monotonic() + SERVE_SIM_START_S
+            while True:
+                try:
+                    with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
+                        if resp.status == 200:
+                            break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(f"serve-sim did not start: {log_path.read_text()}") from None
+                    time.sleep(0.2)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
