@@ -1,10 +1,11 @@
 """Compile a validated ``GraphSpec`` into a LangGraph ``StateGraph`` that runs it on one example.
 
 Each control node becomes a LangGraph node. It runs its kind (``collabgraph.agents``, via ``dispatch``) on inputs
-resolved from the state (``collabgraph.graphs.state``), then decides where control goes: every out-edge of a plain
-node (parallel fan-out); for a router, the first conditional edge whose condition holds and whose loop budget is
-not spent, else its fallback; ``Send`` to each child for a spawn. The decision goes to ``routes`` and the node's
-conditional edge follows it, so loop round counters are updated by the node that takes the loop edge.
+resolved from the state (``collabgraph.graphs.state``), then control goes on: a plain node fires every out-edge
+(plain LangGraph edges, a parallel fan-out when there are several); a router takes the first conditional edge whose
+condition holds and whose loop budget is not spent, else its fallback; a spawn sends (``Send``) to each child. A
+router or spawn writes its decision to ``routes`` and its conditional edge follows it, so the loop round counters
+are updated by the node that takes the loop edge. After a failure, every node that still runs ends the graph.
 
 Nodes that wait for every incoming branch (aggregators, ``join: all``) are deferred (LangGraph ``defer=True``).
 LangGraph releases all deferred nodes at once when nothing else is runnable, and ``Send`` tasks do not hold that
