@@ -245,9 +245,9 @@ def test_the_flaky_server_meets_every_kind_of_fault_within_the_first_calls() -> 
 
 @pytest.fixture
 def serve_sim(tmp_path: Path) -> Iterator[str]:
-    """``collabgraph serve-sim --fail-rate 0.3`` in a subprocess on a free port; yields its base URL. Its injected
-    hangs last 0.5 s and end in a 503, which the client retries like the 429s and 500s."""
-    with start_serve_sim(tmp_path, "--fail-rate", "0.3", "--hang-s", "0.5") as base:
+    """``collabgraph serve-sim --fail-rate 0.3 --seed FAULT_SEED`` in a subprocess on a free port; yields its base
+    URL. Its injected hangs last 0.5 s and end in a 503, which the client retries like the 429s and 500s."""
+    with start_serve_sim(tmp_path, "--fail-rate", "0.3", "--seed", str(FAULT_SEED), "--hang-s", "0.5") as base:
         yield base
 
 
