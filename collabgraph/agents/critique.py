@@ -13,10 +13,9 @@ from collabgraph.agents.meta import offline_meta
 from collabgraph.agents.parsing import parse_verdict
 from collabgraph.agents.run import Malformed, NodeRun
 from collabgraph.agents.samples import offline_candidates, primary
-from collabgraph.agents.templates import default_template, format_instructions, question_text, render
+from collabgraph.agents.templates import user_message
 from collabgraph.agents.types import NodeContext, NodeOutput, Verdict
 from collabgraph.models.types import Completion
-from collabgraph.tasks.types import Message
 
 __all__ = ["critique"]
 
@@ -36,13 +35,7 @@ async def critique(
     if shown is None:
         return run.failure(f"critique: nothing to critique: candidate {candidate.node_id!r} " + _why(candidate))
     task, example = ctx.task, ctx.example
-    content = render(
-        "critique",
-        prompt if prompt is not None else default_template("critique"),
-        question=question_text(task, example),
-        candidate=shown.text.strip(),
-        format_instructions=format_instructions(example),
-    )
+    messages = user_message("critique", prompt, task, example, candidate=shown.text.strip())
 
     async def parse(completions: list[Completion]) -> tuple[str, Verdict]:
         text = completions[0].text
@@ -55,7 +48,7 @@ async def critique(
         meta = offline_meta(task, example, "critique", await offline_candidates(task, example, [shown]))
         text, verdict = await run.ask(
             model=model,
-            messages=[Message(role="user", content=content)],
+            messages=messages,
             meta=meta,
             parse=parse,
             temperature=temperature,

@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from collabgraph.agents.meta import offline_meta
 from collabgraph.agents.run import Malformed, NodeRun
 from collabgraph.agents.samples import numbered, offline_candidates, samples_of
-from collabgraph.agents.templates import default_template, format_instructions, question_text, render
+from collabgraph.agents.templates import user_message
 from collabgraph.agents.types import NodeContext, NodeOutput
 from collabgraph.models.types import Completion
-from collabgraph.tasks.types import Message
 
 __all__ = ["fuse", "no_candidates"]
 
@@ -42,14 +41,7 @@ async def fuse(
     if not shown:
         return run.failure(no_candidates("fuse", candidates))
     task, example = ctx.task, ctx.example
-    content = render(
-        "fuse",
-        prompt if prompt is not None else default_template("fuse"),
-        question=question_text(task, example),
-        candidates=numbered(shown),
-        count=len(shown),
-        format_instructions=format_instructions(example),
-    )
+    messages = user_message("fuse", prompt, task, example, candidates=numbered(shown), count=len(shown))
 
     async def parse(completions: list[Completion]) -> tuple[str, str]:
         text = completions[0].text
@@ -62,7 +54,7 @@ async def fuse(
         meta = offline_meta(task, example, "fuse", await offline_candidates(task, example, shown))
         text, answer = await run.ask(
             model=model,
-            messages=[Message(role="user", content=content)],
+            messages=messages,
             meta=meta,
             parse=parse,
             temperature=temperature,

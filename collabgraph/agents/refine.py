@@ -13,10 +13,9 @@ from __future__ import annotations
 from collabgraph.agents.meta import offline_meta
 from collabgraph.agents.run import Malformed, NodeRun
 from collabgraph.agents.samples import Sample, offline_candidates, primary
-from collabgraph.agents.templates import default_template, format_instructions, question_text, render
+from collabgraph.agents.templates import user_message
 from collabgraph.agents.types import NodeContext, NodeOutput
 from collabgraph.models.types import Completion
-from collabgraph.tasks.types import Message
 
 __all__ = ["feedback_text", "refine"]
 
@@ -51,14 +50,7 @@ async def refine(
     if notes is None:
         return run.failure(f"refine: feedback {feedback.node_id!r} has no feedback ({feedback.error or 'no text'})")
     task, example = ctx.task, ctx.example
-    content = render(
-        "refine",
-        prompt if prompt is not None else default_template("refine"),
-        question=question_text(task, example),
-        candidate=shown.text.strip(),
-        feedback=notes.strip(),
-        format_instructions=format_instructions(example),
-    )
+    messages = user_message("refine", prompt, task, example, candidate=shown.text.strip(), feedback=notes.strip())
 
     async def parse(completions: list[Completion]) -> tuple[str, str]:
         text = completions[0].text
@@ -76,7 +68,7 @@ async def refine(
         meta = offline_meta(task, example, "refine", await offline_candidates(task, example, read))
         text, answer = await run.ask(
             model=model,
-            messages=[Message(role="user", content=content)],
+            messages=messages,
             meta=meta,
             parse=parse,
             temperature=temperature,

@@ -21,11 +21,11 @@ from collabgraph.agents.meta import offline_meta
 from collabgraph.agents.parsing import parse_selection
 from collabgraph.agents.run import Malformed, NodeRun
 from collabgraph.agents.samples import Sample, numbered, offline_candidates, samples_of
-from collabgraph.agents.templates import default_template, question_text, render
+from collabgraph.agents.templates import user_message
 from collabgraph.agents.types import NodeContext, NodeOutput
 from collabgraph.errors import CollabgraphError
 from collabgraph.models.types import Completion
-from collabgraph.tasks.types import Example, Message, Task
+from collabgraph.tasks.types import Example, Task
 
 __all__ = ["select"]
 
@@ -82,13 +82,7 @@ async def select(
     if model is None:
         raise CollabgraphError(f"node {ctx.node_id!r}: select by 'judge' needs a model")
     task, example = ctx.task, ctx.example
-    content = render(
-        "select",
-        prompt if prompt is not None else default_template("select"),
-        question=question_text(task, example),
-        candidates=numbered(shown),
-        count=len(shown),
-    )
+    messages = user_message("select", prompt, task, example, candidates=numbered(shown), count=len(shown))
 
     async def parse(completions: list[Completion]) -> tuple[int, str]:
         text = completions[0].text
@@ -104,7 +98,7 @@ async def select(
         meta = offline_meta(task, example, "select", await offline_candidates(task, example, shown))
         index, how = await run.ask(
             model=model,
-            messages=[Message(role="user", content=content)],
+            messages=messages,
             meta=meta,
             parse=parse,
             temperature=temperature,

@@ -16,11 +16,10 @@ from typing import Literal
 from collabgraph.agents.meta import offline_meta
 from collabgraph.agents.parsing import parse_plan
 from collabgraph.agents.run import Malformed, NodeRun
-from collabgraph.agents.templates import default_template, question_text, render
+from collabgraph.agents.templates import user_message
 from collabgraph.agents.types import NodeContext, NodeOutput
 from collabgraph.errors import CollabgraphError
 from collabgraph.models.types import Completion
-from collabgraph.tasks.types import Message
 
 __all__ = ["MAX_PLANNED_SUBTASKS", "plan", "spawn"]
 
@@ -45,12 +44,7 @@ async def plan(
     run = NodeRun(ctx, "spawn")
     asked = min(width, MAX_PLANNED_SUBTASKS)
     task, example = ctx.task, ctx.example
-    content = render(
-        "plan",
-        prompt if prompt is not None else default_template("plan"),
-        question=question_text(task, example),
-        width=asked,
-    )
+    messages = user_message("plan", prompt, task, example, width=asked)
 
     async def parse(completions: list[Completion]) -> tuple[str, list[str]]:
         text = completions[0].text
@@ -63,7 +57,7 @@ async def plan(
         meta = offline_meta(task, example, "plan", extra={"subtasks": asked})
         text, items = await run.ask(
             model=model,
-            messages=[Message(role="user", content=content)],
+            messages=messages,
             meta=meta,
             parse=parse,
             temperature=temperature,

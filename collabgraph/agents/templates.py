@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 
 from collabgraph.errors import CollabgraphError, closest
-from collabgraph.tasks.types import AnswerFormat, Example, Task
+from collabgraph.tasks.types import AnswerFormat, Example, Message, Task
 
 __all__ = [
     "FORMAT_INSTRUCTIONS",
@@ -23,6 +23,7 @@ __all__ = [
     "format_instructions",
     "question_text",
     "render",
+    "user_message",
 ]
 
 TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
@@ -100,3 +101,16 @@ def question_text(task: Task, example: Example) -> str:
 def format_instructions(example: Example) -> str:
     """How ``example``'s final answer must be stated."""
     return FORMAT_INSTRUCTIONS[example.answer_format]
+
+
+def user_message(kind: str, prompt: str | None, task: Task, example: Example, **values: object) -> list[Message]:
+    """The one user message of a kind that reads other nodes' work: ``prompt`` (default: the built-in template
+    named ``kind``) filled with ``question`` (as the task poses it), ``format_instructions`` and ``values``."""
+    content = render(
+        kind,
+        prompt if prompt is not None else default_template(kind),
+        question=question_text(task, example),
+        format_instructions=format_instructions(example),
+        **values,
+    )
+    return [Message(role="user", content=content)]
