@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from collabgraph.graphs.ids import END
-from collabgraph.graphs.nodes import SpawnNode
+from collabgraph.graphs.nodes import SpawnNode, SubgraphRef
 
 if TYPE_CHECKING:
     from collabgraph.graphs.spec import GraphSpec
@@ -276,10 +276,12 @@ def analyze(spec: GraphSpec) -> ControlFlow:
 def recursion_limit(spec: GraphSpec) -> int:
     """The LangGraph ``recursion_limit`` (super-steps) for one run: ``limits.recursion_limit`` when set, else a
     bound derived from the graph. Each super-step runs at least one node; every node runs at most once per pass
-    and each traversal of a loop edge starts at most one more pass, so ``nodes × (1 + Σ loop budgets) + 2``
-    (the input and output steps) is never reached by a run that obeys its round budgets."""
+    and each traversal of a loop edge starts at most one more pass, so ``steps × (1 + Σ loop budgets) + 2``
+    (the input and output steps) is never reached by a run that obeys its round budgets. ``steps`` counts every
+    node, plus one for each spawn whose child is an inline graph (the child runs as a step of its own)."""
     if spec.limits.recursion_limit is not None:
         return spec.limits.recursion_limit
     flow = analyze(spec)
     budgets = sum(flow.round_budget(k) or 0 for k in flow.loop_edges)
-    return len(spec.nodes) * (1 + budgets) + 2
+    inline = sum(isinstance(n, SpawnNode) and isinstance(n.child, SubgraphRef) for n in spec.nodes)
+    return (len(spec.nodes) + inline) * (1 + budgets) + 2

@@ -276,7 +276,7 @@ class _Compiler:
             builder=builder,
             graph=builder.compile(name=self.spec.name),
             hash=graph_hash(self.spec),
-            recursion_limit=_recursion_limit(self.spec, self.flow),
+            recursion_limit=recursion_limit(self.spec),
             max_concurrency=self.spec.limits.max_concurrency,
         )
 
@@ -501,16 +501,6 @@ class _Compiler:
             return bool(latest) and latest[-1].passed is cond.passed
         assert isinstance(cond, AnswersAgree)
         return _agree([self._outputs_of(r, outputs) for r in cond.of], rc) is cond.agree
-
-
-def _recursion_limit(spec: GraphSpec, flow: ControlFlow) -> int:
-    """``recursion_limit(spec)``, plus the super-step a spawn's inline child graph takes in every pass (the child
-    runs as one node of this graph, which ``recursion_limit`` does not count)."""
-    limit = recursion_limit(spec)
-    if spec.limits.recursion_limit is not None:
-        return limit
-    inline = sum(isinstance(n, SpawnNode) and isinstance(n.child, SubgraphRef) for n in spec.nodes)
-    return limit + inline * (1 + sum(flow.round_budget(k) or 0 for k in flow.loop_edges))
 
 
 def _agree(outputs: Sequence[Sequence[NodeOutput]], rc: RunContext) -> bool:
