@@ -200,7 +200,7 @@ def run(
 def show(
     graph: Annotated[Path, typer.Argument(help="Graph YAML file.")],
     fmt: Annotated[ShowFormat, typer.Option("--format", help="text, mermaid or png.")] = ShowFormat.text,
-    out: Annotated[Path | None, typer.Option("--out", help="Where to write the PNG.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file (png default: ./<graph>.png).")] = None,
     models: PoolOpt = None,
 ) -> None:
     """Show a graph: an indented summary, a Mermaid flowchart, or a PNG drawing."""

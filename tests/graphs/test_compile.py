@@ -136,7 +136,6 @@ def test_an_inline_child_graph_runs_under_its_own_key(pool: ModelPool) -> None:
     g.chain(s, j).exit(j)
     compiled = compile_graph(g.build(pool), pool)
     assert set(compiled.builder.nodes) == {"s", "s.child", "j"}
-    # The child runs as one super-step of its own, which the spec's node count leaves out.
     # The inline child takes a super-step of its own: (2 nodes + 1 inline child) x 1 pass + 2.
     assert compiled.recursion_limit == recursion_limit(compiled.spec) == 5
 
