@@ -1,5 +1,6 @@
 """Helpers shared by the test packages that drive the real CLI and real servers: a free local port, a
-``collabgraph serve-sim`` subprocess, and the JSON a ``--format json`` command printed."""
+``collabgraph serve-sim`` subprocess, the JSON a ``--format json`` command printed, and the fields every
+evaluation summary carries."""
 
 from __future__ import annotations
 
@@ -16,6 +17,28 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO_ROOT
+
+EVAL_SUMMARY_FIELDS = frozenset(
+    {
+        "model",
+        "task",
+        "n",
+        "accuracy",
+        "ci95",
+        "mean_prompt_tokens",
+        "mean_completion_tokens",
+        "mean_cost_usd",
+        "mean_latency_s",
+        "mean_flops",
+        "samples",
+        "split",
+        "seed",
+        "errors",
+        "cached_calls",
+    }
+)
+"""What ``EvalReport.summary()`` (and so ``collabgraph eval --format json``) always holds (issue 2 asks for at
+least model, task, n, accuracy, ci95 and the mean cost figures)."""
 
 SERVE_SIM_START_S = 60
 """How long a serve-sim subprocess may take to answer (a loaded machine imports slowly)."""

@@ -15,30 +15,13 @@ from collabgraph.cli.eval_cmd import render_text
 from collabgraph.models.server import FaultInjector
 from collabgraph.runs import ExampleResult, summarise
 from tests.conftest import RunCli
-from tests.helpers import cli_json, free_port, start_serve_sim
+from tests.helpers import EVAL_SUMMARY_FIELDS, cli_json, free_port, start_serve_sim
 
 SECRET = "sk-test-SECRET-eval-9f8e7d6c5b4a"
-REQUIRED = {
-    "model",
-    "task",
-    "n",
-    "accuracy",
-    "ci95",
-    "mean_prompt_tokens",
-    "mean_completion_tokens",
-    "mean_cost_usd",
-    "mean_latency_s",
-    "mean_flops",
-    "samples",
-    "split",
-    "seed",
-    "errors",
-    "cached_calls",
-}
 
 
 def _sane(report: dict[str, Any], n: int) -> None:
-    assert set(report) >= REQUIRED
+    assert set(report) >= EVAL_SUMMARY_FIELDS
     assert report["n"] == n
     low, high = report["ci95"]
     assert 0.0 <= low <= report["accuracy"] <= high <= 1.0

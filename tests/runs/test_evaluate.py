@@ -18,6 +18,7 @@ from collabgraph.errors import ConfigError, ErrorItem, ModelCallError, UnknownNa
 from collabgraph.models.types import Completion, OfflineMeta, Usage
 from collabgraph.runs import EvalReport, ExampleResult, evaluate_model, summarise
 from collabgraph.tasks.types import AnswerFormat, Example, Message, Score
+from tests.helpers import EVAL_SUMMARY_FIELDS
 
 
 class ToyTask:
@@ -50,14 +51,18 @@ Script = dict[str, list[str] | BaseException]
 
 
 class ScriptedGateway:
-    """Answers each example id from a script, records requests and how many were in flight at once."""
+    """Answers each example id from a script, records requests and how many were in flight at once.
+
+    ``answer_order`` lists example ids in the order they must be answered: each waits until the one before it
+    has been answered (so they must all be in flight together); the others answer after ``delay`` seconds."""
 
     def __init__(
-        self, script: Script, *, delay: float = 0.0, delays: dict[str, float] | None = None, cached: bool = False
+        self, script: Script, *, delay: float = 0.0, answer_order: Sequence[str] = (), cached: bool = False
     ) -> None:
         self.script = script
         self.delay = delay
-        self.delays = delays or {}
+        self.after = dict(zip(answer_order[1:], answer_order, strict=False))
+        self.answered = {example_id: asyncio.Event() for example_id in answer_order}
         self.cached = cached
         self.requests: list[dict[str, Any]] = []
         self.in_flight = 0
@@ -81,7 +86,11 @@ class ScriptedGateway:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            await asyncio.sleep(self.delays.get(meta.example_id, self.delay))
+            if meta.example_id in self.answered:
+                if meta.example_id in self.after:
+                    await self.answered[self.after[meta.example_id]].wait()
+            else:
+                await asyncio.sleep(self.delay)
             answer = self.script[meta.example_id]
             if isinstance(answer, BaseException):
                 raise answer
@@ -103,6 +112,8 @@ class ScriptedGateway:
             ]
         finally:
             self.in_flight -= 1
+            if meta.example_id in self.answered:
+                self.answered[meta.example_id].set()
 
 
 def _examples(k: int, answer_format: AnswerFormat = "gsm8k") -> list[Example]:
@@ -116,7 +127,7 @@ async def test_results_follow_example_order_and_accuracy_is_mean_correctness() -
     examples = _examples(6)
     # Even examples right, odd wrong; later examples answer first so completion order is reversed.
     script: Script = {e.id: [f"work #### {int(e.answer) + (int(e.answer) % 2)}"] for e in examples}
-    gateway = ScriptedGateway(script, delays={e.id: 0.002 * (6 - i) for i, e in enumerate(examples)})
+    gateway = ScriptedGateway(script, answer_order=[e.id for e in reversed(examples)])
     finished: list[str] = []
     report = await evaluate_model(
         gateway, ToyTask(), "m", examples=examples, concurrency=6, progress=lambda r: finished.append(r.example_id)
@@ -238,7 +249,7 @@ async def test_the_gateway_receives_the_offline_meta_of_each_example() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"), [({"samples": 0}, "samples must be >= 1"), ({"concurrency": 0}, "concurrency")]
 )
-async def test_bad_arguments_are_rejected(kwargs: dict[str, int], message: str) -> None:
+async def test_bad_arguments_are_rejected(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         await evaluate_model(ScriptedGateway({}), ToyTask(), "m", examples=_examples(1), **kwargs)
 
@@ -282,20 +293,4 @@ def test_summary_json_has_k_only_with_several_samples() -> None:
     assert "results" not in many and many["ci95"] == list(many["ci95"])
     one = _summary_of([[True], [False]]).summary()
     assert "k" not in one and "maj_at_k" not in one and "pass_at_k" not in one
-    assert set(one) >= {
-        "model",
-        "task",
-        "n",
-        "accuracy",
-        "ci95",
-        "mean_prompt_tokens",
-        "mean_completion_tokens",
-        "mean_cost_usd",
-        "mean_latency_s",
-        "mean_flops",
-        "samples",
-        "split",
-        "seed",
-        "errors",
-        "cached_calls",
-    }
+    assert set(one) >= EVAL_SUMMARY_FIELDS
