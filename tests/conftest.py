@@ -1,4 +1,5 @@
-"""Shared test set-up: the shared data directory, an isolated call cache, and a runner for the real CLI.
+"""Shared test set-up: the shared data directory, an isolated call cache, a runner for the real CLI, and an
+isolated custom-kind registry.
 
 Set at import (before any test module imports collabgraph) so that in-process code and every subprocess a test
 starts see the same environment:
@@ -75,3 +76,15 @@ def run_cli(call_cache_dir: Path) -> RunCli:
 def shared_data() -> Path:
     """The data directory the tests read (``COLLABGRAPH_DATA``)."""
     return Path(os.environ["COLLABGRAPH_DATA"])
+
+
+@pytest.fixture
+def isolated_kind_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The custom-kind registry restored after the test, starting with no allowed modules and no
+    ``COLLABGRAPH_ALLOW_KINDS``, so that the kinds and modules a test registers or allows never leak into another
+    (use with ``pytestmark = pytest.mark.usefixtures("isolated_kind_registry")``)."""
+    from collabgraph.agents import registry
+
+    monkeypatch.delenv(registry.ALLOW_ENV, raising=False)
+    monkeypatch.setattr(registry, "_ALLOWED", [])
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))

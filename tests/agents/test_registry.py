@@ -4,7 +4,6 @@ points, the module allow-list, config models, failures of user code)."""
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 
 import pytest
@@ -44,12 +43,7 @@ CONFIG_FIELDS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def clean_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(ALLOW_ENV, raising=False)
-    monkeypatch.setattr(registry_module, "_ALLOWED", [])
-    monkeypatch.setattr(registry_module, "_REGISTRY", dict(registry_module._REGISTRY))
-    yield
+pytestmark = pytest.mark.usefixtures("isolated_kind_registry")
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 from typing import Any
 
@@ -25,13 +24,7 @@ from collabgraph.graphs import (
 from tests.graphs import custom_kinds
 from tests.graphs.helpers import fixture_pool
 
-
-@pytest.fixture(autouse=True)
-def clean_allow_list(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv(ALLOW_ENV, raising=False)
-    monkeypatch.setattr(registry, "_ALLOWED", [])
-    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
-    yield
+pytestmark = pytest.mark.usefixtures("isolated_kind_registry")
 
 
 def custom_graph(impl: str, config: dict[str, Any] | None = None) -> GraphSpec:
