@@ -20,22 +20,21 @@ _Number = TypeVar("_Number", int, float)
 
 def data_dir(override: str | Path | None = None) -> Path:
     """Data directory: ``--data-dir``, else ``COLLABGRAPH_DATA``, else ``~/.cache/collabgraph/data``."""
-    if override:
-        return Path(override).expanduser().resolve()
-    env = os.environ.get("COLLABGRAPH_DATA")
-    if env:
-        return Path(env).expanduser().resolve()
-    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "collabgraph" / "data"
+    return _user_dir(override, "COLLABGRAPH_DATA", "collabgraph", "data")
 
 
 def cache_dir(override: str | Path | None = None) -> Path:
     """Model-call cache directory: ``COLLABGRAPH_CACHE``, else ``~/.cache/collabgraph``."""
-    if override:
-        return Path(override).expanduser().resolve()
-    env = os.environ.get("COLLABGRAPH_CACHE")
-    if env:
-        return Path(env).expanduser().resolve()
-    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "collabgraph"
+    return _user_dir(override, "COLLABGRAPH_CACHE", "collabgraph")
+
+
+def _user_dir(override: str | Path | None, var: str, *default: str) -> Path:
+    """``override``, else ``$var`` (either resolved to an absolute path), else ``default`` under the user's cache
+    directory (``$XDG_CACHE_HOME``, default ``~/.cache``)."""
+    chosen = override or os.environ.get(var)
+    if chosen:
+        return Path(chosen).expanduser().resolve()
+    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser().joinpath(*default)
 
 
 def offline_env() -> None:

@@ -1,7 +1,11 @@
-"""gateway_settings: the gateway's timeout and retry keywords from the environment, and the errors that name a bad
+"""Settings: where data and the call cache live (flag, then environment, then the user's cache directory), and
+gateway_settings: the gateway's timeout and retry keywords from the environment, and the errors that name a bad
 variable (the CLI's own test checks the message reaches stderr: tests/cli/test_eval_cmd.py)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -9,7 +13,7 @@ from hypothesis import strategies as st
 
 from collabgraph.errors import ConfigError
 from collabgraph.models import Gateway, ModelPool
-from collabgraph.settings import gateway_settings
+from collabgraph.settings import cache_dir, data_dir, gateway_settings
 
 ALL_SET = {
     "COLLABGRAPH_TIMEOUT_S": "8",
@@ -17,6 +21,29 @@ ALL_SET = {
     "COLLABGRAPH_BACKOFF_BASE_S": "0.05",
     "COLLABGRAPH_BACKOFF_MAX_S": "0",
 }
+
+
+@pytest.mark.parametrize(
+    ("resolve", "var", "default"),
+    [(data_dir, "COLLABGRAPH_DATA", ("collabgraph", "data")), (cache_dir, "COLLABGRAPH_CACHE", ("collabgraph",))],
+)
+def test_a_directory_comes_from_the_flag_then_the_environment_then_the_user_cache(
+    resolve: Callable[[str | Path | None], Path],
+    var: str,
+    default: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(var, "from-env")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert resolve("flag") == tmp_path / "flag"  # relative paths resolve against the working directory
+    assert resolve(None) == resolve("") == tmp_path / "from-env"
+    monkeypatch.setenv(var, "")
+    assert resolve(None) == tmp_path.joinpath("xdg", *default)
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert resolve(None) == tmp_path.joinpath("home", ".cache", *default)
 
 
 def test_unset_and_empty_variables_leave_the_gateway_defaults() -> None:
