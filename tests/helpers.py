@@ -1,6 +1,6 @@
 """Helpers shared by the test packages that drive the real CLI and real servers: a free local port, a
-``collabgraph serve-sim`` subprocess, the JSON a ``--format json`` command printed, and the fields every
-evaluation summary carries."""
+``collabgraph serve-sim`` subprocess, the JSON a ``--format json`` command printed, the fields every
+evaluation summary carries, and a check that an API key was written nowhere."""
 
 from __future__ import annotations
 
@@ -57,6 +57,18 @@ def cli_json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
     report = json.loads(proc.stdout)
     assert isinstance(report, dict)
     return report
+
+
+def assert_secret_free(secret: str, *places: Path | str) -> None:
+    """Fail when ``secret`` (a test API key) appears in any of ``places``: a text (a command's output), a file, or
+    every file under a directory."""
+    for place in places:
+        if isinstance(place, str):
+            assert secret not in place
+            continue
+        for path in [place] if place.is_file() else place.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), f"API key written to {path}"
 
 
 @contextmanager

@@ -15,7 +15,7 @@ from collabgraph.cli.eval_cmd import render_text
 from collabgraph.models.server import FaultInjector
 from collabgraph.runs import ExampleResult, summarise
 from tests.conftest import RunCli
-from tests.helpers import EVAL_SUMMARY_FIELDS, cli_json, free_port, start_serve_sim
+from tests.helpers import EVAL_SUMMARY_FIELDS, assert_secret_free, cli_json, free_port, start_serve_sim
 
 SECRET = "sk-test-SECRET-eval-9f8e7d6c5b4a"
 
@@ -27,16 +27,6 @@ def _sane(report: dict[str, Any], n: int) -> None:
     assert 0.0 <= low <= report["accuracy"] <= high <= 1.0
     assert report["mean_prompt_tokens"] > 0 and report["mean_completion_tokens"] > 0
     assert report["mean_latency_s"] > 0 and report["mean_flops"] > 0 and report["mean_cost_usd"] >= 0
-
-
-def _secret_free(*places: Path | str) -> None:
-    for place in places:
-        if isinstance(place, str):
-            assert SECRET not in place
-            continue
-        for path in [place] if place.is_file() else place.rglob("*"):
-            if path.is_file():
-                assert SECRET.encode() not in path.read_bytes(), f"API key written to {path}"
 
 
 def test_sim_eval_json_is_complete_and_a_rerun_is_all_cached(run_cli: RunCli, call_cache_dir: Path) -> None:
@@ -59,7 +49,7 @@ def test_sim_eval_json_is_complete_and_a_rerun_is_all_cached(run_cli: RunCli, ca
     assert second["cached_calls"] == 30
     assert second["accuracy"] == first["accuracy"] and second["ci95"] == first["ci95"]
     assert second["mean_flops"] == first["mean_flops"]
-    _secret_free(call_cache_dir, proc.stdout + proc.stderr)
+    assert_secret_free(SECRET, call_cache_dir, proc.stdout + proc.stderr)
 
 
 def test_several_samples_add_maj_and_pass_at_k(run_cli: RunCli) -> None:
@@ -269,4 +259,4 @@ def test_against_a_flaky_server_every_call_completes_through_retries(
     direct = cli_json(run_cli(*args))
     assert report["accuracy"] == via_flag["accuracy"] == direct["accuracy"]
     assert report["mean_completion_tokens"] == direct["mean_completion_tokens"]
-    _secret_free(call_cache_dir, proc.stdout, proc.stderr)
+    assert_secret_free(SECRET, call_cache_dir, proc.stdout, proc.stderr)
