@@ -11,12 +11,10 @@ from collabgraph.cli.output import fmt_count, fmt_flops, fmt_usd, print_fields, 
 from collabgraph.errors import UnknownNameError
 from collabgraph.models.pool import default_pool, load_pool
 from collabgraph.runs.evaluate import EvalReport, ExampleResult, evaluate_model
-from collabgraph.settings import GatewaySettings, gateway_settings
+from collabgraph.settings import gateway_settings
 from collabgraph.tasks.types import Split
 
-# GatewaySettings and gateway_settings (now in collabgraph.settings) stay exported here only while
-# collabgraph/cli/run_cmd.py still imports them from this module.
-__all__ = ["GatewaySettings", "gateway_settings", "render_text", "run_eval"]
+__all__ = ["render_text", "run_eval"]
 
 
 def _split(split: str) -> Split:
