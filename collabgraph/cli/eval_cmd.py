@@ -5,24 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import get_args
 
 from collabgraph.cli.output import fmt_count, fmt_flops, fmt_usd, print_fields, print_json, progress_bar
-from collabgraph.errors import UnknownNameError
 from collabgraph.models.pool import default_pool, load_pool
 from collabgraph.runs.evaluate import EvalReport, ExampleResult, evaluate_model
 from collabgraph.settings import gateway_settings
-from collabgraph.tasks.types import Split
+from collabgraph.tasks.types import as_split
 
 __all__ = ["render_text", "run_eval"]
-
-
-def _split(split: str) -> Split:
-    splits: tuple[Split, ...] = get_args(Split)
-    for s in splits:
-        if s == split:
-            return s
-    raise UnknownNameError("split", split, splits)
 
 
 def run_eval(
@@ -49,7 +39,7 @@ def run_eval(
     pool.resolve(model, api_base)  # an unknown model fails here, naming the closest ones, before any work
     options = gateway_settings()
     the_task = get_task(task, data_dir)
-    examples = the_task.examples(_split(split), limit, seed)
+    examples = the_task.examples(as_split(split), limit, seed)
 
     async def evaluate(on_result: Callable[[ExampleResult], None]) -> EvalReport:
         async with Gateway(pool, cache=None if no_cache else "default", data_dir=data_dir, **options) as gateway:

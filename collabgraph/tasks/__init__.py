@@ -18,7 +18,7 @@ from collabgraph.tasks.math500 import Math500Task
 from collabgraph.tasks.mathcheck import equivalent
 from collabgraph.tasks.mmlu_pro import MMLUProTask
 from collabgraph.tasks.registry import UnknownTaskError, get_task, task_names
-from collabgraph.tasks.types import AnswerFormat, Example, Message, Score, Split, Task
+from collabgraph.tasks.types import AnswerFormat, Example, Message, Score, Split, Task, as_split
 
 if TYPE_CHECKING:
     from collabgraph.tasks.humaneval import HumanEvalTask
@@ -42,6 +42,7 @@ __all__ = [
     "Task",
     "UnknownSplitError",
     "UnknownTaskError",
+    "as_split",
     "check_expression",
     "data_file",
     "equivalent",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AnswerFormat", "Example", "Message", "Score", "Split", "Task"]
+from collabgraph.errors import UnknownNameError
+
+__all__ = ["AnswerFormat", "Example", "Message", "Score", "Split", "Task", "as_split"]
 
 AnswerFormat = Literal["gsm8k", "boxed", "letter", "code", "expression"]
 """How a model is asked to state its final answer:
@@ -15,6 +17,16 @@ AnswerFormat = Literal["gsm8k", "boxed", "letter", "code", "expression"]
 ending with ``Answer: (3+5)*3``."""
 
 Split = Literal["train", "dev", "test"]
+
+
+def as_split(name: str) -> Split:
+    """``name`` as a ``Split`` (a user's ``--split``); UnknownNameError naming the closest split otherwise. Whether
+    a particular task has that split is the task's to say (``BaseTask.examples``)."""
+    splits: tuple[Split, ...] = get_args(Split)
+    for split in splits:
+        if split == name:
+            return split
+    raise UnknownNameError("split", name, splits)
 
 
 class Message(BaseModel):

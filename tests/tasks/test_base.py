@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collabgraph.errors import ConfigError, UnknownNameError
-from collabgraph.tasks import CountdownTask, GSM8KTask, Split, get_task, percentile_ranks
+from collabgraph.tasks import CountdownTask, GSM8KTask, Split, as_split, get_task, percentile_ranks
 from collabgraph.tasks.base import stable_hash
 
 TASKS_WITH_DATA = ["gsm8k", "math500", "mmlu_pro", "game24", "countdown"]
@@ -50,6 +50,14 @@ def test_unknown_split_names_the_valid_ones() -> None:
         UnknownNameError, match=r"no split 'tset'; did you mean 'test'\? its splits are: train, dev, test"
     ):
         get_task("gsm8k").examples("tset")  # type: ignore[arg-type]
+
+
+def test_a_split_name_from_the_command_line_is_checked() -> None:
+    assert [as_split(name) for name in ("train", "dev", "test")] == ["train", "dev", "test"]
+    with pytest.raises(UnknownNameError, match=r"^unknown split 'tset'; did you mean: test\?$"):
+        as_split("tset")
+    with pytest.raises(UnknownNameError, match=r"^unknown split 'holdout'; known: dev, test, train$"):
+        as_split("holdout")
 
 
 def test_negative_limit_is_refused() -> None:
