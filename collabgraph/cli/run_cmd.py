@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import get_args
 
 from collabgraph.cli.output import fmt_count, fmt_flops, fmt_usd, print_fields, print_json, print_table, progress_bar
-from collabgraph.errors import UnknownNameError
 from collabgraph.graphs import GraphSpec, check, load
 from collabgraph.graphs.result import GraphExampleResult
 from collabgraph.models.pool import ModelPool, default_pool, load_pool
@@ -17,16 +15,9 @@ from collabgraph.runs.graph_run import execute_run, prepare_run
 from collabgraph.runs.report import GraphRunSummary
 from collabgraph.settings import gateway_settings
 from collabgraph.tasks import get_task
-from collabgraph.tasks.types import Split
+from collabgraph.tasks.types import as_split
 
 __all__ = ["load_graph", "render_summary", "run_graph_cmd", "run_recipe", "run_spec"]
-
-
-def _split(split: str) -> Split:
-    for s in get_args(Split):
-        if s == split:
-            return s  # type: ignore[no-any-return]
-    raise UnknownNameError("split", split, get_args(Split))
 
 
 def load_graph(graph: Path, pool: ModelPool, sets: list[str]) -> GraphSpec:
@@ -89,7 +80,7 @@ def run_spec(
 ) -> GraphRunSummary:
     """What ``collabgraph run`` does once it has the graph: run ``spec`` into its run directory with a progress bar,
     print the report, and return the summary."""
-    the_split = _split(split)
+    the_split = as_split(split)
     options = gateway_settings()
     the_task = get_task(task, data_dir)
     prepared = prepare_run(spec, the_task, split=the_split, limit=limit, seed=seed, pool=pool, out=out, command=command)
