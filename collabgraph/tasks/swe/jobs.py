@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from collabgraph.sandbox import ExecLimits, Sandbox
 
-__all__ = ["JobError", "PytestRun", "StepResult", "parse_summary", "run_steps"]
+__all__ = ["JobError", "PytestRun", "StepResult", "parse_summary", "patch_step", "pytest_step", "run_steps"]
 
 _DRIVER = r"""
 import json, os, subprocess, sys

@@ -27,7 +27,7 @@ _COMPARE: dict[type[ast.cmpop], tuple[str, str]] = {
     ast.In: (r"in", "not in"),
     ast.NotIn: (r"not\s+in", "in"),
 }
-_BINOP: dict[type[ast.operator], tuple[str, str]] = {ast.Add: (r"\+", "+-"), ast.Sub: (r"-", "-+")}
+_BINOP: dict[type[ast.operator], tuple[str, str]] = {ast.Add: (r"\+", "-"), ast.Sub: (r"-", "+")}
 _BOOLOP: dict[type[ast.boolop], tuple[str, str]] = {ast.And: (r"and", "or"), ast.Or: (r"or", "and")}
 
 
@@ -70,7 +70,8 @@ def find_mutations(path: str, text: str) -> list[Mutation]:
     found: list[Mutation] = []
     for function, node in _functions(ast.parse(text), ""):
         for child in _own_nodes(node):
-            for mutation in _mutations(child, lines):
+            mutation = _mutation(child, lines)
+            if mutation is not None:
                 found.append(mutation.model_copy(update={"path": path, "function": function}))
     return sorted(found, key=lambda m: (m.line, m.start, m.kind))
 
@@ -113,6 +114,13 @@ def _span(node: ast.AST, lines: list[str]) -> tuple[int, int, int] | None:
     return lineno, _utf8_to_chars(line, node.col_offset), _utf8_to_chars(line, node.end_col_offset)  # type: ignore[attr-defined]
 
 
+def _edit(line: int, start: int, end: int, original: str, replacement: str, kind: str) -> Mutation:
+    """A mutation not yet placed in a file and function (``find_mutations`` fills those in)."""
+    return Mutation(
+        path="", function="", line=line, start=start, end=end, original=original, replacement=replacement, kind=kind
+    )
+
+
 def _gap_edit(left: ast.AST, right: ast.AST, lines: list[str], pattern: str, new: str, kind: str) -> Mutation | None:
     """Replace the operator token between ``left`` and ``right`` (only brackets and blanks besides it)."""
     a, b = _span(left, lines), _span(right, lines)
@@ -122,71 +130,39 @@ def _gap_edit(left: ast.AST, right: ast.AST, lines: list[str], pattern: str, new
     match = re.fullmatch(rf"([\s)\]]*)({pattern})([\s(\[]*)", gap)
     if match is None:
         return None
-    start, end = a[2] + match.start(2), a[2] + match.end(2)
-    return Mutation(
-        path="", function="", line=a[0], start=start, end=end, original=match[2], replacement=new, kind=kind
-    )
+    return _edit(a[0], a[2] + match.start(2), a[2] + match.end(2), match[2], new, kind)
 
 
-def _mutations(node: ast.AST, lines: list[str]) -> Iterator[Mutation]:
+def _mutation(node: ast.AST, lines: list[str]) -> Mutation | None:
+    """The mutation of ``node`` itself (not of its children), if it has one."""
+    edit: Mutation | None = None
     if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _COMPARE:
         pattern, new = _COMPARE[type(node.ops[0])]
         edit = _gap_edit(node.left, node.comparators[0], lines, pattern, new, "flip comparison")
-        if edit is not None:
-            yield edit
     elif isinstance(node, ast.BinOp) and type(node.op) in _BINOP:
-        pattern, swap = _BINOP[type(node.op)]
-        edit = _gap_edit(node.left, node.right, lines, pattern, swap[1], "swap + and -")
-        if edit is not None:
-            yield edit
+        pattern, new = _BINOP[type(node.op)]
+        edit = _gap_edit(node.left, node.right, lines, pattern, new, "swap + and -")
     elif isinstance(node, ast.BoolOp) and len(node.values) == 2 and type(node.op) in _BOOLOP:
         pattern, new = _BOOLOP[type(node.op)]
         edit = _gap_edit(node.values[0], node.values[1], lines, pattern, new, "swap and/or")
-        if edit is not None:
-            yield edit
     elif isinstance(node, ast.Constant) and type(node.value) is int and 0 <= node.value <= 10:
         span = _span(node, lines)
         if span is not None and lines[span[0] - 1][span[1] : span[2]] == str(node.value):
+            # 0 and 1 go up (down would often give a no-op or a negative index), the rest go down.
             new = str(node.value + 1) if node.value in (0, 1) else str(node.value - 1)
-            yield Mutation(
-                path="",
-                function="",
-                line=span[0],
-                start=span[1],
-                end=span[2],
-                original=str(node.value),
-                replacement=new,
-                kind="off-by-one constant",
-            )
+            edit = _edit(*span, str(node.value), new, "off-by-one constant")
     elif isinstance(node, ast.If | ast.While):
         span = _span(node.test, lines)
         if span is not None:
             original = lines[span[0] - 1][span[1] : span[2]]
             negated = f"not ({original})"
-            operand = _span(node.test.operand, lines) if isinstance(node.test, ast.UnaryOp) else None
-            if isinstance(node.test.op if isinstance(node.test, ast.UnaryOp) else None, ast.Not) and operand:
-                negated = lines[span[0] - 1][operand[1] : operand[2]]
-            yield Mutation(
-                path="",
-                function="",
-                line=span[0],
-                start=span[1],
-                end=span[2],
-                original=original,
-                replacement=negated,
-                kind="negate condition",
-            )
+            if isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not):
+                operand = _span(node.test.operand, lines)
+                if operand is not None:
+                    negated = lines[span[0] - 1][operand[1] : operand[2]]
+            edit = _edit(*span, original, negated, "negate condition")
     elif isinstance(node, ast.Return) and node.value is not None and not isinstance(node.value, ast.Constant):
         span = _span(node.value, lines)
         if span is not None:
-            original = lines[span[0] - 1][span[1] : span[2]]
-            yield Mutation(
-                path="",
-                function="",
-                line=span[0],
-                start=span[1],
-                end=span[2],
-                original=original,
-                replacement="None",
-                kind="drop return value",
-            )
+            edit = _edit(*span, lines[span[0] - 1][span[1] : span[2]], "None", "drop return value")
+    return edit
