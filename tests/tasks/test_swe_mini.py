@@ -104,6 +104,7 @@ def test_instances_span_three_packages_with_stable_ids(task: SweMiniTask) -> Non
         )
         assert example.meta["mutation"]["path"] in example.meta["files"]
         assert example.answer.startswith(f"diff --git a/{example.meta['mutation']['path']}")
+        assert re.search(r"0x[0-9a-f]{4,}", example.question) is None, "object addresses differ from run to run"
 
 
 def test_the_prompt_carries_the_issue_the_files_and_the_diff_format(task: SweMiniTask) -> None:

@@ -34,7 +34,7 @@ __all__ = [
     "load_instances",
 ]
 
-BUILD_VERSION = 1
+BUILD_VERSION = 2
 """Bump when mutation, selection or the issue text changes: it is part of the cache key."""
 
 _MAX_FAILING = 25
@@ -43,6 +43,8 @@ _MAX_TRIES = 80
 _SAFE_ID = re.compile(r"[\x21-\x7e]+")
 _LIMITS = ExecLimits(timeout_s=120.0, memory_mb=1024, pids=64)
 _ISSUE_LINES = 30
+_ADDRESS = re.compile(r" at 0x[0-9a-f]+")
+"""Object addresses in pytest's assertion output differ from run to run; the issue text must not."""
 
 
 class SweInstance(BaseModel):
@@ -219,4 +221,4 @@ def _issue(name: str, version: str, failing: list[str], messages: dict[str, str]
     if len(blocks) > 1:
         trace = [line for line in blocks[1].splitlines() if line.strip()][:_ISSUE_LINES]
         lines += ["", "Output of the first failure:", "```", *trace, "```"]
-    return "\n".join(lines)
+    return _ADDRESS.sub(" at 0x…", "\n".join(lines))
