@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from collabgraph.errors import CollabgraphError, UnknownNameError
 from collabgraph.sandbox import available_sandbox
-from collabgraph.tasks.swe.instances import check_instance
+from collabgraph.tasks.swe.instances import cache_path, check_instance
 from collabgraph.tasks.swe.sources import SOURCES, SourcesMissingError, archive_path, read_tree
 from collabgraph.tasks.swe_mini import SweMiniTask, extract_diff
 from collabgraph.tasks.types import Example
@@ -168,3 +169,16 @@ async def test_a_patch_that_applies_but_does_not_fix_names_the_failing_tests(tas
 def test_the_sandbox_is_chosen_lazily(tmp_path: Path) -> None:
     task = SweMiniTask(sources=tmp_path, sandbox=available_sandbox("local"))
     assert task.sandbox.name == "local"
+
+
+async def test_a_fresh_build_is_cached_and_repeats_the_first_instance_of_each_package(
+    task: SweMiniTask, tmp_path: Path
+) -> None:
+    for name in SOURCES:
+        shutil.copy(archive_path(name, task.sources), archive_path(name, tmp_path))
+    small = SweMiniTask(sources=tmp_path, per_package=1, sandbox=task.sandbox)
+    built = await small.build()
+    assert [i.id for i in built] == [f"swe_mini/{name}/0" for name in SOURCES]
+    assert built == [task.instances()[i.id] for i in built], "same seed, same first instance as the full build"
+    assert cache_path(0, 1, tmp_path).exists()
+    assert SweMiniTask(sources=tmp_path, per_package=1).instances() == {i.id: i for i in built}

@@ -14,6 +14,7 @@ import hashlib
 import json
 import random
 import re
+import tempfile
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -127,12 +128,16 @@ async def build_instances(
     problems = [p for p in await asyncio.gather(*(check(i) for i in instances)) if p is not None]
     if problems:
         raise CollabgraphError("swe_mini: instances failed their check:\n" + "\n".join(problems))
-    path = cache_path(seed, per_package, root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps([i.model_dump(mode="json") for i in instances], indent=1), encoding="utf-8")
-    tmp.replace(path)
+    _write_cache(cache_path(seed, per_package, root), instances)
     return instances
+
+
+def _write_cache(path: Path, instances: list[SweInstance]) -> None:
+    """A private temporary file, then an atomic rename: parallel builders (xdist workers) never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
+        tmp.write(json.dumps([i.model_dump(mode="json") for i in instances], indent=1))
+    Path(tmp.name).replace(path)
 
 
 async def _package_instances(
