@@ -182,3 +182,11 @@ async def test_a_fresh_build_is_cached_and_repeats_the_first_instance_of_each_pa
     assert built == [task.instances()[i.id] for i in built], "same seed, same first instance as the full build"
     assert cache_path(0, 1, tmp_path).exists()
     assert SweMiniTask(sources=tmp_path, per_package=1).instances() == {i.id: i for i in built}
+
+
+async def test_scoring_an_unknown_instance_names_the_id_format(task: SweMiniTask) -> None:
+    stranger = Example(id="swe_mini/toolz/999", task="swe_mini", question="", answer=DIFF, answer_format="code")
+    with pytest.raises(
+        CollabgraphError, match=r"no instance 'swe_mini/toolz/999'; expected an id like swe_mini/toolz/0"
+    ):
+        await task.score(DIFF, stranger)
