@@ -17,6 +17,7 @@ TASKS: dict[str, str] = {
     "mmlu_pro": "collabgraph.tasks.mmlu_pro:MMLUProTask",
     "humaneval": "collabgraph.tasks.humaneval:HumanEvalTask",
     "countdown": "collabgraph.tasks.countdown:CountdownTask",
+    "swe_mini": "collabgraph.tasks.swe_mini:SweMiniTask",
     "game24": "collabgraph.tasks.game24:Game24Task",
 }
 """Every built-in task. Each class is constructed as ``Class(data_dir=None, **options)``."""

@@ -9,7 +9,7 @@ from collabgraph.tasks import Task, get_task, task_names
 
 
 def test_task_names() -> None:
-    assert task_names() == ["countdown", "game24", "gsm8k", "humaneval", "math500", "mmlu_pro"]
+    assert task_names() == ["countdown", "game24", "gsm8k", "humaneval", "math500", "mmlu_pro", "swe_mini"]
 
 
 @pytest.mark.parametrize("name", ["countdown", "game24", "gsm8k", "math500", "mmlu_pro"])
