@@ -7,19 +7,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from collabgraph.runs import read_jsonl
 from tests.conftest import REPO_ROOT, RunCli
+from tests.helpers import assert_secret_free, cli_json, start_serve_sim
 
 SECRET = "sk-test-SECRET-run-0a1b2c3d4e5f"
 RECIPES = REPO_ROOT / "recipes"
@@ -37,23 +35,6 @@ REQUIRED = {
     "errors",
     "new_examples",
 }
-
-
-def _json(proc: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    assert proc.returncode == 0, proc.stderr
-    report = json.loads(proc.stdout)  # the whole of stdout is one JSON document
-    assert isinstance(report, dict)
-    return report
-
-
-def _secret_free(*places: Path | str) -> None:
-    for place in places:
-        if isinstance(place, str):
-            assert SECRET not in place
-            continue
-        for path in [place] if place.is_file() else place.rglob("*"):
-            if path.is_file():
-                assert SECRET.encode() not in path.read_bytes(), f"API key written to {path}"
 
 
 def _cli(*args: str, cwd: Path, cache: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -75,7 +56,7 @@ def test_json_run_resumes_in_its_own_directory_and_holds_no_key(tmp_path: Path, 
     args = ("run", str(RECIPES / "best_of_n.yaml"), "--task", "gsm8k", "--limit", "4", "--format", "json")
     env = {"OPENAI_API_KEY": SECRET, "ANTHROPIC_API_KEY": SECRET}
     proc = _cli(*args, cwd=tmp_path, cache=call_cache_dir, env=env)
-    report = _json(proc)
+    report = cli_json(proc)
     assert set(report) >= REQUIRED
     assert (report["graph"], report["task"], report["n"]) == ("best_of_n", "gsm8k", 4)
     assert report["errors"] == 0 and report["new_examples"] == 4 and report["resumed"] is False
@@ -89,7 +70,7 @@ def test_json_run_resumes_in_its_own_directory_and_holds_no_key(tmp_path: Path, 
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["command"] == ["collabgraph", *args]
 
-    again = _json(_cli(*args, cwd=tmp_path, cache=call_cache_dir, env=env))  # the same command: the same run
+    again = cli_json(_cli(*args, cwd=tmp_path, cache=call_cache_dir, env=env))  # the same command: the same run
     assert again["run_dir"] == report["run_dir"] and again["new_examples"] == 0 and again["resumed"] is True
     assert again["accuracy"] == report["accuracy"] and again["n"] == 4
 
@@ -99,7 +80,7 @@ def test_json_run_resumes_in_its_own_directory_and_holds_no_key(tmp_path: Path, 
     assert f"{run_dir} holds another run ('best_of_n' on 'gsm8k'" in other.stderr and "--out" in other.stderr
     assert other.stdout == ""
     assert len(read_jsonl(run_dir / "results.jsonl")) == 4
-    _secret_free(tmp_path / "runs", proc.stdout, proc.stderr)
+    assert_secret_free(SECRET, tmp_path / "runs", proc.stdout, proc.stderr)
 
 
 def test_text_mode_with_an_alias_override(run_cli: RunCli, tmp_path: Path) -> None:
@@ -174,7 +155,7 @@ def test_a_run_killed_midway_resumes_without_paying_twice(
     assert 3 <= len(kept) < 20
     events_before = len(read_jsonl(out / "events.jsonl"))
 
-    report = _json(run_cli(*args))
+    report = cli_json(run_cli(*args))
     assert report["n"] == 20 and report["errors"] == 0
     assert report["new_examples"] == 20 - len(kept) and report["resumed"] is True
     ids = [r["example_id"] for r in read_jsonl(results)]
@@ -230,39 +211,11 @@ def test_unknown_task_and_split_are_named(run_cli: RunCli, tmp_path: Path) -> No
     assert proc.returncode == 1 and "unknown split 'tset'" in proc.stderr and "test" in proc.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def serve_sim(tmp_path: Path) -> Iterator[str]:
     """``collabgraph serve-sim`` in a subprocess on a free port; yields its base URL."""
-    port = _free_port()
-    log_path = tmp_path / "serve-sim.log"
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "collabgraph", "serve-sim", "--port", str(port)],
-            cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
-            env={**os.environ, "COLLABGRAPH_CACHE": str(tmp_path / "server-cache")},
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}/v1"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{base}/models", timeout=2) as resp:
-                        if resp.status == 200:
-                            break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"serve-sim did not start: {log_path.read_text()}") from None
-                    time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with start_serve_sim(tmp_path) as base:
+        yield base
 
 
 def test_a_key_sent_over_http_never_reaches_the_run_directory(
@@ -283,10 +236,10 @@ def test_a_key_sent_over_http_never_reaches_the_run_directory(
         "run", str(RECIPES / "best_of_n.yaml"), "--task", "gsm8k", "--limit", "3", "--models", str(pool),
         "--set", "m=served-8b", "--out", str(out), "--format", "json", env=env,
     )  # fmt: skip
-    report = _json(proc)
+    report = cli_json(proc)
     assert report["n"] == 3 and report["errors"] == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["models"]["served-8b"]["api_key_env"] == "COLLABGRAPH_TEST_KEY"  # the variable's name only
     calls = [e for e in read_jsonl(out / "events.jsonl") if e["event"] == "call"]
     assert len(calls) == 3 and all(c["model"] == "served-8b" and c["requests"] == 1 for c in calls)
-    _secret_free(out, call_cache_dir, proc.stdout, proc.stderr)
+    assert_secret_free(SECRET, out, call_cache_dir, proc.stdout, proc.stderr)
