@@ -37,6 +37,10 @@ def offline_meta(
     elif example.answer_format == "letter" and "options" in example.meta:
         # Wrong letters an offline model makes up must name an option the question has (some have fewer than 10).
         more = {"n_options": len(example.meta["options"])}
+    if "mutation" in example.meta and "files" in example.meta:
+        # Software repair (swe_mini): where the bug is and the repository's files, for localize and patch.
+        mutation = example.meta["mutation"]
+        more.update(location=f"{mutation['path']}::{mutation['function']}", files=list(example.meta["files"]))
     more.update(extra or {})
     return OfflineMeta(
         task=task.name,

@@ -37,8 +37,20 @@ from collabgraph.models.sim.context import (
     plan_text,
     select_probability,
 )
-from collabgraph.models.sim.draws import rng, unit
+from collabgraph.models.sim.draws import mix_latent, rng, unit
 from collabgraph.models.sim.irt import Ability, knowledge_latent, percentile
+from collabgraph.models.sim.repair import (
+    DEFAULT_TOP_K,
+    LOCALIZE_BONUS_LOGIT,
+    PATCH_LOCATED_BONUS_LOGIT,
+    PATCH_MISLOCATED_PENALTY_LOGIT,
+    RETRY_NOISE_SHARE,
+    localize_text,
+    patch_text,
+    ranked_locations,
+    wrong_locations,
+    wrong_patches,
+)
 from collabgraph.models.sim.sampling import sample_latent, zipf_index
 from collabgraph.models.sim.text import (
     CHARS_PER_TOKEN,
@@ -51,6 +63,7 @@ from collabgraph.models.types import OfflineMeta, OfflineRequest, OfflineSample,
 
 __all__ = [
     "ANSWER_FORMATS",
+    "CODING_TASK",
     "ORACLE_ID",
     "PREFILL_SPEEDUP",
     "SUPPORTED_ROLES",
@@ -68,8 +81,15 @@ PREFILL_SPEEDUP = 20.0
 """Prompt tokens are processed this many times faster than completion tokens are generated (prefill is one
 batched forward pass; decode is one pass per token)."""
 
-SUPPORTED_ROLES: tuple[Role, ...] = ("answer", "fuse", "refine", "select", "critique", "plan")
-"""Roles the simulator answers; ``localize`` and ``patch`` (software repair) are not simulated yet."""
+SUPPORTED_ROLES: tuple[Role, ...] = ("answer", "fuse", "refine", "select", "critique", "plan", "localize", "patch")
+"""Roles the simulator answers. ``localize`` and ``patch`` (software repair) read ``meta.extra``: ``location``
+(the gold ``path::function``), ``files``, optionally ``functions`` and ``top_k`` (localize) and ``localized``
+(patch: the top location it was given; ``attempt``: how many failed attempts it has read the test output
+of); see ``repair``."""
+
+CODING_TASK = "humaneval"
+"""Repair roles on a task the model has no published score for use its score on this task as its coding
+ability (a model's HumanEval is the closest published figure to its skill at fixing code)."""
 
 ANSWER_FORMATS = ("gsm8k", "boxed", "letter", "code", "expression")
 
@@ -199,9 +219,31 @@ class SimBackend:
             raise SimError(f"{where}: meta.answer (the gold answer) is empty")
         if meta.role in ("fuse", "refine", "select", "critique") and not meta.candidates:
             raise SimError(f"{where}: role {meta.role!r} needs meta.candidates (the answers it reads)")
+        if meta.role in ("localize", "patch"):
+            self._check_repair(where, meta)
         steps = meta.extra.get("subtasks", DEFAULT_PLAN_STEPS)
         if meta.role == "plan" and (not isinstance(steps, int) or not 1 <= steps <= 5):
             raise SimError(f"{where}: meta.extra['subtasks'] must be an integer from 1 to 5, got {steps!r}")
+
+    @staticmethod
+    def _check_repair(where: str, meta: OfflineMeta) -> None:
+        location = meta.extra.get("location")
+        if not isinstance(location, str) or "::" not in location:
+            raise SimError(
+                f"{where}: role {meta.role!r} needs meta.extra['location'], the gold 'path::function', got {location!r}"
+            )
+        files = meta.extra.get("files", [])
+        if not isinstance(files, list | tuple) or not all(isinstance(f, str) for f in files):
+            raise SimError(f"{where}: meta.extra['files'] must be a list of repository paths, got {files!r}")
+        top_k = meta.extra.get("top_k", DEFAULT_TOP_K)
+        if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
+            raise SimError(f"{where}: meta.extra['top_k'] must be an integer of 1 or more, got {top_k!r}")
+
+    def _repair_ability(self, spec: ModelSpec, task: str) -> Ability:
+        """The ability behind localize and patch: the task's own score, else the coding score (CODING_TASK)."""
+        if task not in spec.scores and CODING_TASK in spec.scores:
+            return self.ability(spec, CODING_TASK)
+        return self.ability(spec, task)
 
     # ---- decisions --------------------------------------------------------------------------------------
 
@@ -214,7 +256,12 @@ class SimBackend:
         model = spec.litellm_id
         oracle = model == ORACLE_ID
         x = percentile(meta.example_id, meta.difficulty)
-        ability = None if oracle else self.ability(spec, meta.task)
+        if oracle:
+            ability = None
+        elif meta.role in ("localize", "patch"):
+            ability = self._repair_ability(spec, meta.task)
+        else:
+            ability = self.ability(spec, meta.task)
         # The noise key leaves the question out: its noise comes from its shared latent (see sample_noise).
         noise_key = (request.seed, model, meta.task, meta.role)
         content = _fingerprint(meta.role, [(c.answer, c.correct) for c in meta.candidates])
@@ -236,6 +283,10 @@ class SimBackend:
         )
         if meta.role == "critique":
             return self._critique(ctx)
+        if meta.role == "localize":
+            return self._localize(ctx, ability, x)
+        if meta.role == "patch":
+            return self._patch(ctx, ability, x)
         if meta.role == "answer":
             correct = oracle or ctx.u < ctx.own
             return self._answer(ctx, correct, meta.answer if correct else self._wrong(meta, ctx.wrong_u), "")
@@ -294,6 +345,40 @@ class SimBackend:
             return critique_text(flag, None if code else candidate.answer, shown, rng("wording", *ctx.word_key))
 
         return Decision(correct=flag != candidate.correct, answer=None, render=render)
+
+    def _localize(self, ctx: _Context, ability: Ability | None, x: float) -> Decision:
+        meta = ctx.meta
+        gold = str(meta.extra["location"])
+        correct = ability is None or ctx.u < ability.p_with_bonus(x, LOCALIZE_BONUS_LOGIT)
+        wrong = wrong_locations(gold, meta.extra.get("files", []), meta.extra.get("functions", []))
+        top_k = int(meta.extra.get("top_k", DEFAULT_TOP_K))
+        ranked = ranked_locations(gold, wrong, top_k, correct, rng("locations", ctx.wrong_u, *ctx.word_key))
+        return Decision(correct=correct, answer=ranked[0], render=lambda: localize_text(ranked))
+
+    def _patch(self, ctx: _Context, ability: Ability | None, x: float) -> Decision:
+        meta = ctx.meta
+        gold = str(meta.extra["location"])
+        localized = meta.extra.get("localized")
+        if ability is None:
+            p = 1.0
+        elif localized is None:
+            p = ctx.own
+        elif localized == gold:
+            p = ability.p_with_bonus(x, PATCH_LOCATED_BONUS_LOGIT)
+        else:
+            p = ability.p_with_bonus(x, PATCH_MISLOCATED_PENALTY_LOGIT)
+        u = ctx.u
+        attempt = meta.extra.get("attempt", 0)
+        if isinstance(attempt, int) and attempt > 0:
+            # A retry that read the failing tests' output rethinks the fix: its latent is partly redrawn.
+            retry = unit("patch-retry", ctx.spec.litellm_id, meta.example_id, attempt, *ctx.word_key[2:])
+            u = mix_latent(u, retry, RETRY_NOISE_SHARE)
+        correct = u < p
+        options = [] if correct else wrong_patches(meta.answer)
+        # A gold patch without a one-line hunk has no simple wrong variant: the wrong patch touches nothing.
+        diff = meta.answer if correct else (options[zipf_index(ctx.wrong_u, len(options))] if options else "")
+        shown = gold if correct or localized is None else str(localized)
+        return Decision(correct=correct, answer=diff or None, render=lambda: patch_text(diff, shown))
 
     def _select(self, ctx: _Context, view: CandidateView) -> Decision:
         meta = ctx.meta

@@ -272,9 +272,9 @@ def test_an_unknown_task_falls_back_to_the_mean_score(caplog: pytest.LogCaptureF
 
 def test_errors_name_the_problem_and_the_valid_choices(backend: SimBackend) -> None:
     model = spec("sim/llama-3.1-8b")
-    with pytest.raises(SimError, match=r"role 'localize' is not simulated; supported roles: answer, fuse"):
+    with pytest.raises(SimError, match=r"role 'localize' needs meta.extra\['location'\], the gold 'path::function'"):
         backend.generate(model, simple_request(role="localize"))
-    assert "critique" in SUPPORTED_ROLES and "patch" not in SUPPORTED_ROLES
+    assert {"critique", "localize", "patch"} <= set(SUPPORTED_ROLES)
     with pytest.raises(SimError, match=r"role 'fuse' needs meta.candidates"):
         backend.generate(model, simple_request(role="fuse"))
     with pytest.raises(SimError, match=r"answer_format 'poem' is unknown; expected one of gsm8k, boxed"):
