@@ -11,8 +11,10 @@ from collabgraph.agents.critique import critique
 from collabgraph.agents.fuse import fuse
 from collabgraph.agents.generate import GenerateMode, generate, generate_messages, solve_subtask
 from collabgraph.agents.join import JOIN_STRATEGIES, join
+from collabgraph.agents.localize import Granularity, localize, parse_locations
 from collabgraph.agents.meta import offline_meta, pot_meta, reference_program
 from collabgraph.agents.parsing import parse_plan, parse_selection, parse_verdict, printed_answer
+from collabgraph.agents.patch import patch
 from collabgraph.agents.programs import POT_TIMEOUT_S, ProgramRun, run_programs
 from collabgraph.agents.refine import refine
 from collabgraph.agents.registry import (
@@ -67,6 +69,7 @@ __all__ = [
     "CustomKindError",
     "CustomRun",
     "GenerateMode",
+    "Granularity",
     "KindImpl",
     "Malformed",
     "NodeContext",
@@ -93,12 +96,15 @@ __all__ = [
     "get_kind",
     "join",
     "kind_config_model",
+    "localize",
     "numbered",
     "offline_candidates",
     "offline_meta",
+    "parse_locations",
     "parse_plan",
     "parse_selection",
     "parse_verdict",
+    "patch",
     "plan",
     "plurality",
     "pot_meta",

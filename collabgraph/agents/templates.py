@@ -36,12 +36,18 @@ TEMPLATE_FIELDS: dict[str, frozenset[str]] = {
     "select": frozenset({"question", "candidates", "count"}),
     "plan": frozenset({"question", "width"}),
     "spawn": frozenset({"question", "width"}),
+    "localize": frozenset({"question", "top_k", "granularity"}),
+    "patch": frozenset({"question", "localization", "feedback"}),
+    "patch_feedback": frozenset({"candidate", "feedback"}),
 }
 """The fields each template may use. ``question`` is the task's prompt as the model would see it (the
 problem with its answer-format instructions); ``task_prompt`` the same; ``format_instructions`` a sentence on
 how to state the final answer; ``candidate`` / ``candidates`` the solutions read (numbered ``Candidate 1:``…);
 ``count`` how many there are; ``feedback`` the critique's text; ``subtask`` a planned child's part of the work
-(empty otherwise); ``width`` how many subtasks to plan. Keyed by node kind (``spawn`` plans), so a graph
+(empty otherwise); ``width`` how many subtasks to plan; ``top_k`` / ``granularity`` how many locations to
+list and whether as files or functions; ``localization`` the ranked locations a patcher reads (or a note
+that there are none) and, for ``patch``, ``feedback`` the previous attempt and its test output
+(``patch_feedback``, empty on a first attempt). Keyed by node kind (``spawn`` plans), so a graph
 validator can check a node's ``prompt`` with ``check_template(node.kind, node.prompt)``."""
 
 FORMAT_INSTRUCTIONS: dict[AnswerFormat, str] = {

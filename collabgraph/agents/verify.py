@@ -3,8 +3,9 @@
 - ``unit_tests`` (code tasks): the task's own tests, as ``task.score`` runs them (HumanEval: the problem's
   ``check`` function), each sample bounded by ``timeout_s``.
 - ``pot``: re-run the program in each sample and compare what it prints with the answer the sample states.
-- ``patch``: verifying a patch against a test suite belongs to the SWE repair pipeline, not available yet; it
-  raises a ``CollabgraphError`` that says so.
+- ``patch`` (SWE repair): apply each sample's diff to the repository and run its tests, as ``task.score`` does
+  (swe_mini: FAIL_TO_PASS and PASS_TO_PASS); ``feedback`` is the test output of the first sample, for a
+  ``patch`` node's next attempt in the repair loop.
 
 ``data['checks']`` holds one entry per sample: ``node_id``, ``sample``, ``passed``, ``score`` (1.0 or 0.0)
 and ``detail``; ``select`` with ``by: verifier`` reads it. The output passes the target's texts and answers
@@ -27,7 +28,7 @@ from collabgraph.errors import CollabgraphError
 __all__ = ["VERIFY_CHECKS", "verify"]
 
 Check = Literal["unit_tests", "pot", "patch"]
-VERIFY_CHECKS: tuple[str, ...] = ("unit_tests", "pot")
+VERIFY_CHECKS: tuple[str, ...] = ("unit_tests", "pot", "patch")
 """The checks this version runs."""
 
 
@@ -65,16 +66,17 @@ async def _pot(run: NodeRun, samples: list[Sample], timeout_s: float) -> list[tu
 
 async def verify(ctx: NodeContext, *, check: Check, target: NodeOutput, timeout_s: float = 10.0) -> NodeOutput:
     """Check every sample of ``target``; see the module docstring."""
-    if check == "patch":
-        raise CollabgraphError(
-            f"node {ctx.node_id!r}: verify check 'patch' (apply a patch and run the test suite) belongs to the "
-            f"SWE repair pipeline, which is not available in this version; checks available: {', '.join(VERIFY_CHECKS)}"
-        )
     if check not in VERIFY_CHECKS:
         raise CollabgraphError(
             f"node {ctx.node_id!r}: unknown verify check {check!r}; checks available: {', '.join(VERIFY_CHECKS)}"
         )
     is_code = ctx.example.answer_format == "code"
+    if check == "patch" and "fail_to_pass" not in ctx.example.meta:
+        raise CollabgraphError(
+            f"node {ctx.node_id!r}: check 'patch' applies diffs and runs a repository's tests, but task "
+            f"{ctx.task.name!r} is not a repair task (swe_mini is); use check "
+            f"{'unit_tests' if is_code else 'pot'}"
+        )
     if check == "unit_tests" and not is_code:
         raise CollabgraphError(
             f"node {ctx.node_id!r}: check 'unit_tests' runs a code task's tests, but task {ctx.task.name!r} "
@@ -91,7 +93,8 @@ async def verify(ctx: NodeContext, *, check: Check, target: NodeOutput, timeout_
     samples = samples_of([target])
     if not samples:
         return run.failure(f"verify: target {target.node_id!r} has no text to check")
-    results = await (_unit_tests if check == "unit_tests" else _pot)(run, samples, timeout_s)
+    # Applying a diff and running the tests is what the repair task's score does, as for unit tests.
+    results = await (_pot if check == "pot" else _unit_tests)(run, samples, timeout_s)
     checks: list[dict[str, Any]] = [
         {"node_id": s.node_id, "sample": s.index, "passed": ok, "score": 1.0 if ok else 0.0, "detail": detail}
         for s, (ok, detail) in zip(samples, results, strict=True)
@@ -103,5 +106,6 @@ async def verify(ctx: NodeContext, *, check: Check, target: NodeOutput, timeout_
         answers=list(target.answers),
         answer=answer,
         passed=bool(passing),
+        feedback=results[0][1] if check == "patch" else None,
         data={"check": check, "target": target.node_id, "checks": checks},
     )

@@ -123,7 +123,8 @@ async def test_pot_check_reruns_programs_and_compares_with_the_stated_answer(
         (
             "patch",
             "gsm8k",
-            "verify check 'patch' (apply a patch and run the test suite) belongs to the SWE repair pipeline",
+            "check 'patch' applies diffs and runs a repository's tests, but task 'gsm8k' is not a repair task "
+            "(swe_mini is); use check pot",
         ),
         ("unit_tests", "gsm8k", "check 'unit_tests' runs a code task's tests, but task 'gsm8k' answers in prose"),
         (
@@ -131,7 +132,7 @@ async def test_pot_check_reruns_programs_and_compares_with_the_stated_answer(
             "humaneval",
             "check 'pot' re-runs programs that print an answer, but task 'humaneval' answers with code",
         ),
-        ("lint", "gsm8k", "unknown verify check 'lint'; checks available: unit_tests, pot"),
+        ("lint", "gsm8k", "unknown verify check 'lint'; checks available: unit_tests, pot, patch"),
     ],
 )
 async def test_checks_that_cannot_run_are_refused_clearly(
