@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,9 +34,15 @@ Advance = Callable[[str], None]
 """Advance a progress bar by one step and show ``status`` beside it (e.g. the accuracy so far)."""
 
 
+PIPE_WIDTH = 200
+"""Table width when stdout is a pipe or a file and ``COLUMNS`` is unset: rich would assume 80 columns and fold
+model names mid-word, which helps nobody reading a log."""
+
+
 def stdout_console() -> Console:
     """Console for results (stdout); soft-wrapped so piping keeps whole lines."""
-    return Console(soft_wrap=True)
+    piped = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    return Console(soft_wrap=True, width=PIPE_WIDTH if piped else None)
 
 
 def stderr_console() -> Console:
