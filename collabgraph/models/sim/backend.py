@@ -359,17 +359,20 @@ class SimBackend:
         meta = ctx.meta
         gold = str(meta.extra["location"])
         localized = meta.extra.get("localized")
+        attempt = meta.extra.get("attempt", 0)
+        retrying = isinstance(attempt, int) and attempt > 0
         if ability is None:
             p = 1.0
-        elif localized is None:
+        elif localized is None or (retrying and localized != gold):
+            # A retry reads the failing tests' traceback, which points at the buggy function whatever the
+            # localization said: a wrong localization no longer misleads it.
             p = ctx.own
         elif localized == gold:
             p = ability.p_with_bonus(x, PATCH_LOCATED_BONUS_LOGIT)
         else:
             p = ability.p_with_bonus(x, PATCH_MISLOCATED_PENALTY_LOGIT)
         u = ctx.u
-        attempt = meta.extra.get("attempt", 0)
-        if isinstance(attempt, int) and attempt > 0:
+        if retrying:
             # A retry that read the failing tests' output rethinks the fix: its latent is partly redrawn.
             retry = unit("patch-retry", ctx.spec.litellm_id, meta.example_id, attempt, *ctx.word_key[2:])
             u = mix_latent(u, retry, RETRY_NOISE_SHARE)

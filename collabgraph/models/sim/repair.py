@@ -41,7 +41,7 @@ PATCH_LOCATED_BONUS_LOGIT = 1.0
 PATCH_MISLOCATED_PENALTY_LOGIT = -1.5
 """A patcher pointed at the wrong place mostly edits the wrong thing."""
 
-RETRY_NOISE_SHARE = 0.5
+RETRY_NOISE_SHARE = 0.75
 """How much of a retried patch's latent is new: the test output of the failed attempt shows what it missed,
 so a retry is a fresh chance, yet the question's difficulty still weighs on it."""
 
