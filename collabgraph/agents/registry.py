@@ -2,8 +2,7 @@
 
 Built-in kinds are typed async functions taking the node's context and explicit keyword arguments that
 mirror the kind's config (``collabgraph.graphs.nodes``); ``KindImpl`` says which arguments are inputs (other
-nodes' outputs) and whether the kind calls a model. ``get_kind(name)`` returns one, and explains why a kind
-that is declared but not runnable here (``localize``, ``patch``) cannot run.
+nodes' outputs) and whether the kind calls a model. ``get_kind(name)`` returns one.
 
 Custom kinds are async functions ``run(ctx, inputs, config) -> NodeOutput`` (``inputs`` maps each read node
 id to its outputs, latest last; ``config`` is the node's ``config``, validated by the kind's ``config_model``
@@ -37,6 +36,8 @@ from collabgraph.agents.critique import critique
 from collabgraph.agents.fuse import fuse
 from collabgraph.agents.generate import generate
 from collabgraph.agents.join import join
+from collabgraph.agents.localize import localize
+from collabgraph.agents.patch import patch
 from collabgraph.agents.refine import refine
 from collabgraph.agents.select import select
 from collabgraph.agents.spawn import spawn
@@ -50,7 +51,6 @@ __all__ = [
     "ALLOW_ENV",
     "ENTRY_POINT_GROUP",
     "KINDS",
-    "UNAVAILABLE_KINDS",
     "CustomKind",
     "CustomKindError",
     "CustomRun",
@@ -99,15 +99,13 @@ KINDS: dict[str, KindImpl] = {
         KindImpl("verify", verify, "never", None, ("target",), "execute unit tests or programs in the sandbox"),
         KindImpl("spawn", spawn, "optional", "plan", (), "fan out replicas or LLM-planned subtasks"),
         KindImpl("join", join, "never", None, ("children",), "collect parallel branches with a strategy"),
+        KindImpl("localize", localize, "always", "localize", (), "rank the files or functions that hold a bug"),
+        KindImpl(
+            "patch", patch, "always", "patch", ("localization", "feedback"), "write a unified diff that fixes a bug"
+        ),
     )
 }
 """The built-in kinds that run, by name."""
-
-UNAVAILABLE_KINDS: dict[str, str] = {
-    "localize": "rank the files or functions that hold a bug",
-    "patch": "write a unified diff that fixes a bug",
-}
-"""Kinds a graph may declare that this version cannot run yet: the SWE repair pipeline."""
 
 
 class CustomKindError(CollabgraphError):
@@ -121,15 +119,9 @@ class CustomKindError(CollabgraphError):
 
 
 def get_kind(name: str) -> KindImpl:
-    """The built-in kind ``name``; a clear error for kinds that cannot run here, ``custom`` and typos."""
+    """The built-in kind ``name``; a clear error for ``custom`` and typos."""
     if name in KINDS:
         return KINDS[name]
-    available = ", ".join(KINDS)
-    if name in UNAVAILABLE_KINDS:
-        raise CollabgraphError(
-            f"node kind {name!r} ({UNAVAILABLE_KINDS[name]}) belongs to the SWE repair pipeline (localize → patch → "
-            f"verify with check 'patch'), which is not available in this version; kinds that run: {available}"
-        )
     if name == "custom":
         raise CollabgraphError(
             "node kind 'custom' runs a user-defined kind: look it up by its impl with custom_kind(impl) and run it "

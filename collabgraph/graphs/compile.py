@@ -185,8 +185,8 @@ class CompiledGraph:
 
 def compile_graph(spec: GraphSpec, pool: ModelPool | None = None) -> CompiledGraph:
     """Compile ``spec``, checked first against ``pool`` (default: the built-in pool). Raises ``ConfigError`` for
-    an invalid graph, or one with a node this version cannot run (``localize``/``patch``, an unresolvable custom
-    kind), each error at its location."""
+    an invalid graph, or one with a node this version cannot run (an unresolvable custom kind), each error at its
+    location."""
     source = f"graph {spec.name!r}"
     check(spec, pool, source)
     errors = unrunnable(spec.nodes)

@@ -13,6 +13,8 @@ from collabgraph.agents import (
     generate,
     get_kind,
     join,
+    localize,
+    patch,
     refine,
     run_custom,
     select,
@@ -28,7 +30,9 @@ from collabgraph.graphs.nodes import (
     FuseNode,
     GenerateNode,
     JoinNode,
+    LocalizeNode,
     Node,
+    PatchNode,
     RefineNode,
     SelectNode,
     SpawnNode,
@@ -65,8 +69,8 @@ class NodeInputs:
 
 
 def unrunnable(nodes: Sequence[Node], prefix: tuple[str | int, ...] = ()) -> list[ErrorItem]:
-    """The nodes this version cannot run (SWE kinds not available, custom kinds that cannot be resolved), each at
-    its location (``nodes[3].kind``)."""
+    """The nodes this version cannot run (custom kinds that cannot be resolved), each at its location
+    (``nodes[3].kind``)."""
     errors: list[ErrorItem] = []
     for i, node in enumerate(nodes):
         try:
@@ -78,6 +82,18 @@ def unrunnable(nodes: Sequence[Node], prefix: tuple[str | int, ...] = ()) -> lis
             where = "impl" if isinstance(node, CustomNode) else "kind"
             errors.append(ErrorItem(format_loc((*prefix, "nodes", i, where)), str(exc)))
     return errors
+
+
+def _patch_inputs(inputs: NodeInputs) -> tuple[NodeOutput | None, NodeOutput | None]:
+    """A patch node's (localization, feedback). In the repair loop its ``localization`` lists the verify node
+    first (``[verify, localize]``: the latest of them), since an input may name a node that runs before it only
+    through a loop there and not in ``reads``: when that latest output is a verify's, it is the feedback and
+    the localization is the latest ``localize`` output the node reads."""
+    latest = inputs.roles.get("localization")
+    if latest is None or latest.kind != "verify":
+        return latest, None
+    located = [o for o in inputs.candidates if o.kind == "localize"]
+    return (max(located, key=lambda o: o.round) if located else None), latest
 
 
 def _model(ctx: NodeContext) -> str:
@@ -161,5 +177,27 @@ async def run_kind(node: Node, ctx: NodeContext, inputs: NodeInputs) -> NodeOutp
         return await join(ctx, children=inputs.candidates, strategy=node.strategy)
     if isinstance(node, CustomNode):
         return await run_custom(ctx, impl=node.impl, inputs=inputs.history, config=node.config)
-    get_kind(node.kind)  # raises the agents' explanation (localize and patch do not run in this version)
+    if isinstance(node, LocalizeNode):
+        return await localize(
+            ctx,
+            model=_model(ctx),
+            top_k=node.top_k,
+            granularity=node.granularity,
+            temperature=node.temperature,
+            max_tokens=node.max_tokens,
+            prompt=node.prompt,
+        )
+    if isinstance(node, PatchNode):
+        localization, feedback = _patch_inputs(inputs)
+        return await patch(
+            ctx,
+            model=_model(ctx),
+            localization=localization,
+            samples=node.samples,
+            feedback=feedback,
+            temperature=node.temperature,
+            max_tokens=node.max_tokens,
+            prompt=node.prompt,
+        )
+    get_kind(node.kind)
     raise CollabgraphError(f"node kind {node.kind!r} cannot run")

@@ -40,6 +40,8 @@ CONFIG_FIELDS = {
     "verify": {"check", "target", "timeout_s"},
     "spawn": {"model", "mode", "width", "temperature", "max_tokens", "prompt"},
     "join": {"children", "strategy"},
+    "localize": {"model", "top_k", "granularity", "temperature", "max_tokens", "prompt"},
+    "patch": {"model", "localization", "samples", "feedback", "temperature", "max_tokens", "prompt"},
 }
 
 
@@ -64,16 +66,9 @@ def test_every_built_in_kind_takes_its_config_as_keyword_arguments() -> None:
 
 
 @pytest.mark.parametrize("name", ["localize", "patch"])
-def test_swe_kinds_say_they_are_not_available_yet(name: str) -> None:
-    with pytest.raises(CollabgraphError) as info:
-        get_kind(name)
-    message = str(info.value)
-    assert (
-        f"node kind {name!r}" in message
-        and "SWE repair pipeline" in message
-        and "not available in this version" in message
-    )
-    assert "kinds that run: generate, critique, refine, fuse, select, vote, verify, spawn, join" in message
+def test_the_swe_kinds_run_and_call_a_model(name: str) -> None:
+    impl = get_kind(name)
+    assert impl.calls_model == "always" and impl.role == name
 
 
 def test_an_unknown_kind_suggests_the_closest() -> None:

@@ -55,15 +55,12 @@ def test_an_invalid_graph_is_refused_with_its_locations(pool: ModelPool) -> None
     assert "'sim/llama-3.1-8bb' is neither a model alias" in err.msg
 
 
-def test_a_kind_this_version_cannot_run_is_refused_before_anything_runs(pool: ModelPool) -> None:
+def test_the_swe_kinds_compile(pool: ModelPool) -> None:
     g = Graph("swe").model("m", "sim/llama-3.1-8b")
     loc = g.localize("loc", model="m")
-    g.chain(loc).exit(loc)
-    with pytest.raises(ConfigError) as exc:
-        compile_graph(g.build(pool), pool)
-    (err,) = exc.value.errors
-    assert err.loc == "nodes[0].kind"
-    assert "node kind 'localize'" in err.msg and "not available in this version" in err.msg
+    p = g.patch("p", model="m", localization=loc)
+    g.chain(loc, p).exit(p)
+    compile_graph(g.build(pool), pool)
 
 
 def test_a_custom_kind_without_run_is_refused_at_its_impl(pool: ModelPool) -> None:
@@ -80,7 +77,7 @@ def test_a_custom_kind_without_run_is_refused_at_its_impl(pool: ModelPool) -> No
 
 def test_an_unrunnable_node_inside_an_inline_child_graph_is_located_there(pool: ModelPool) -> None:
     child = Graph("child").model("m", "sim/llama-3.1-8b")
-    child.exit(child.patch("p", model="m"))
+    child.exit(child.custom("c", impl="echo", config={"times": 2}))
     g = Graph("parent")
     s = g.spawn("s", child=child, width=2)
     j = g.join("j", reads=[s])
@@ -88,7 +85,7 @@ def test_an_unrunnable_node_inside_an_inline_child_graph_is_located_there(pool: 
     with pytest.raises(ConfigError) as exc:
         compile_graph(g.build(pool), pool)
     (err,) = exc.value.errors
-    assert err.loc == "nodes[0].child.graph.nodes[0].kind"
+    assert err.loc == "nodes[0].child.graph.nodes[0].impl"
 
 
 # -- wiring ------------------------------------------------------------------------------------------------------

@@ -212,10 +212,10 @@ async def test_a_model_failing_mid_graph_fails_its_examples_and_the_run_goes_on(
 
 
 async def test_a_graph_that_cannot_run_writes_nothing(gsm8k: Task, tmp_path: Path) -> None:
-    g = Graph("swe").model("m", "sim/llama-3.1-8b")
-    g.exit(g.localize("loc", model="m"))
+    g = Graph("unknown_kind")
+    g.exit(g.custom("c", impl="no_such_kind"))
     with pytest.raises(ConfigError) as info:
         prepare_run(g.build(), gsm8k, limit=2, root=tmp_path / "runs")
-    assert [e.loc for e in info.value.errors] == ["nodes[0].kind"]
-    assert "not available in this version" in str(info.value)
+    assert [e.loc for e in info.value.errors] == ["nodes[0].impl"]
+    assert "no custom kind named 'no_such_kind'" in str(info.value)
     assert not (tmp_path / "runs").exists()
