@@ -4,6 +4,7 @@ evaluation summary carries, and a check that an API key was written nowhere."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -16,6 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from collabgraph.sandbox import Sandbox
+from collabgraph.tasks.swe.sources import SOURCES, archive_path
+from collabgraph.tasks.swe_mini import SweMiniTask
 from tests.conftest import REPO_ROOT
 
 EVAL_SUMMARY_FIELDS = frozenset(
@@ -102,3 +108,24 @@ def start_serve_sim(tmp_path: Path, *options: str) -> Iterator[str]:
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def swe_sources_root() -> Path:
+    """Where scripts/fetch-swe-sources put the swe_mini sdists: COLLABGRAPH_SWE_SOURCES, else the user cache it
+    defaults to (a test session's own COLLABGRAPH_CACHE is a fresh temporary directory, so not cache_dir())."""
+    env = os.environ.get("COLLABGRAPH_SWE_SOURCES")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "collabgraph" / "swe_sources"
+
+
+def built_swe_mini(sandbox: Sandbox | None = None) -> SweMiniTask:
+    """The swe_mini task over the fetched sdists, its instances built (or loaded from their cache); a clear
+    failure naming scripts/fetch-swe-sources when the sdists are missing."""
+    root = swe_sources_root()
+    missing = [name for name in SOURCES if not archive_path(name, root).exists()]
+    if missing:
+        pytest.fail(f"swe_mini sdists {missing} are not in {root}: run scripts/fetch-swe-sources first")
+    built = SweMiniTask(sources=root, sandbox=sandbox)
+    asyncio.run(built.build())
+    return built

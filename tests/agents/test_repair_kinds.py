@@ -3,10 +3,6 @@ gateway (sim pool) and the local sandbox."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-from pathlib import Path
-
 import pytest
 
 from collabgraph.agents import NodeOutput
@@ -16,26 +12,15 @@ from collabgraph.agents.verify import verify
 from collabgraph.errors import CollabgraphError
 from collabgraph.models.sim.repair import wrong_patches
 from collabgraph.sandbox import LocalSandbox
-from collabgraph.tasks.swe.sources import SOURCES, archive_path
 from collabgraph.tasks.swe_mini import SweMiniTask
 from collabgraph.tasks.types import Example
 from tests.agents.helpers import MakeCtx
+from tests.helpers import built_swe_mini
 
 
 @pytest.fixture(scope="module")
 def swe() -> SweMiniTask:
-    env = os.environ.get("COLLABGRAPH_SWE_SOURCES")
-    root = (
-        Path(env)
-        if env
-        else Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "collabgraph/swe_sources"
-    )
-    missing = [name for name in SOURCES if not archive_path(name, root).exists()]
-    if missing:
-        pytest.fail(f"swe_mini sdists {missing} are not in {root}: run scripts/fetch-swe-sources first")
-    built = SweMiniTask(sources=root, sandbox=LocalSandbox())
-    asyncio.run(built.build())
-    return built
+    return built_swe_mini(LocalSandbox())
 
 
 @pytest.fixture(scope="module")

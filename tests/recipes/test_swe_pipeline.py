@@ -4,10 +4,6 @@ than the first attempt alone, and sim/oracle solves every instance on its first 
 
 from __future__ import annotations
 
-import asyncio
-import os
-from pathlib import Path
-
 import pytest
 
 from collabgraph.graphs import GraphSpec, PatchNode, load
@@ -16,27 +12,16 @@ from collabgraph.graphs.runtime import run_graph
 from collabgraph.models.gateway import Gateway
 from collabgraph.models.pool import default_pool
 from collabgraph.sandbox import LocalSandbox
-from collabgraph.tasks.swe.sources import SOURCES, archive_path
 from collabgraph.tasks.swe_mini import SweMiniTask
 from tests.conftest import REPO_ROOT
+from tests.helpers import built_swe_mini
 
 RECIPE = REPO_ROOT / "recipes" / "swe_pipeline.yaml"
 
 
 @pytest.fixture(scope="module")
 def swe() -> SweMiniTask:
-    env = os.environ.get("COLLABGRAPH_SWE_SOURCES")
-    root = (
-        Path(env)
-        if env
-        else Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "collabgraph/swe_sources"
-    )
-    missing = [name for name in SOURCES if not archive_path(name, root).exists()]
-    if missing:
-        pytest.fail(f"swe_mini sdists {missing} are not in {root}: run scripts/fetch-swe-sources first")
-    built = SweMiniTask(sources=root, sandbox=LocalSandbox())
-    asyncio.run(built.build())
-    return built
+    return built_swe_mini(LocalSandbox())
 
 
 async def _run(spec: GraphSpec, task: SweMiniTask, limit: int) -> list[GraphExampleResult]:

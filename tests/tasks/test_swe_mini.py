@@ -7,7 +7,6 @@ touches the network."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 from pathlib import Path
@@ -20,28 +19,14 @@ from collabgraph.tasks.swe.instances import cache_path, check_instance
 from collabgraph.tasks.swe.sources import SOURCES, SourcesMissingError, archive_path, read_tree
 from collabgraph.tasks.swe_mini import SweMiniTask, extract_diff
 from collabgraph.tasks.types import Example
+from tests.helpers import built_swe_mini
 
 DIFF = "--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a = 1\n+a = 2\n"
 
 
-def sources_root() -> Path:
-    """Where scripts/fetch-swe-sources put the sdists: COLLABGRAPH_SWE_SOURCES, else the user cache it
-    defaults to (the test session's own COLLABGRAPH_CACHE is a fresh temporary directory)."""
-    env = os.environ.get("COLLABGRAPH_SWE_SOURCES")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "collabgraph" / "swe_sources"
-
-
 @pytest.fixture(scope="module")
 def task() -> SweMiniTask:
-    root = sources_root()
-    missing = [name for name in SOURCES if not archive_path(name, root).exists()]
-    if missing:
-        pytest.fail(f"swe_mini sdists {missing} are not in {root}: run scripts/fetch-swe-sources first")
-    built = SweMiniTask(sources=root)
-    asyncio.run(built.build())
-    return built
+    return built_swe_mini()
 
 
 def test_extract_diff_prefers_a_diff_block_then_any_block_with_headers_then_bare_text() -> None:

@@ -3,10 +3,7 @@ diffs (the gold one when right, an applicable wrong one otherwise)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,27 +14,14 @@ from collabgraph.models.sim import SimBackend, SimError
 from collabgraph.models.sim.backend import CODING_TASK
 from collabgraph.models.sim.repair import wrong_patches
 from collabgraph.models.types import OfflineRequest
-from collabgraph.tasks.swe.sources import SOURCES, archive_path
 from collabgraph.tasks.swe_mini import SweMiniTask, extract_diff
 from collabgraph.tasks.types import Example
-
-
-def _sources_root() -> Path:
-    env = os.environ.get("COLLABGRAPH_SWE_SOURCES")
-    if env:
-        return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "collabgraph" / "swe_sources"
+from tests.helpers import built_swe_mini
 
 
 @cache
 def swe() -> SweMiniTask:
-    root = _sources_root()
-    missing = [name for name in SOURCES if not archive_path(name, root).exists()]
-    if missing:
-        pytest.fail(f"swe_mini sdists {missing} are not in {root}: run scripts/fetch-swe-sources first")
-    built = SweMiniTask(sources=root)
-    asyncio.run(built.build())
-    return built
+    return built_swe_mini()
 
 
 def request(
