@@ -197,9 +197,10 @@ def _designs(space: SearchSpace) -> Iterator[Design]:
     n = space.limits.nodes
     pairs = [(i, j) for j in range(n) for i in range(j)]
     models, roles, samples = space.models, space.roles, space.limits.samples
-    combining = [r for r in roles if r != "assistant"] or ["assistant"]
-    if "assistant" in roles and "fuser" not in roles:
-        combining = ["fuser", *[r for r in combining if r != "assistant"]]
+    # With inputs, ``assistant`` reads them as a fuser does: the combining roles are the others, fuser first.
+    combining: list[Role] = [r for r in roles if r != "assistant"]
+    if "fuser" not in combining:
+        combining.insert(0, "fuser")
     for mask in range(1 << len(pairs)):
         edges = tuple(p for b, p in enumerate(pairs) if mask >> b & 1)
         skeleton = Design(slots=tuple(Slot(model=models[0]) for _ in range(n)), edges=edges)

@@ -44,6 +44,7 @@ from them, ``critic`` critiques its latest input and refines it, ``vote`` takes 
 OptimizerName = Literal["agent-reinforce", "random", "tpe", "exhaustive", "reinforce"]
 OPTIMIZER_NAMES: tuple[OptimizerName, ...] = ("agent-reinforce", "random", "tpe", "exhaustive", "reinforce")
 
+_DEFAULT_ROLES: tuple[Role, ...] = ("assistant", "fuser")
 _CONFIG = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -127,7 +128,7 @@ class SearchSpace(BaseModel):
     task: TaskSplits
     pool: str | None = Field(default=None, description="a pool file (relative to this file); default: built-in")
     models: list[str] = Field(min_length=1, description="the pool models a slot may use")
-    roles: list[Role] = Field(default_factory=lambda: ["assistant", "fuser"], min_length=1)
+    roles: list[Role] = Field(default_factory=lambda: list(_DEFAULT_ROLES), min_length=1)
     limits: SearchLimits = Field(default_factory=SearchLimits)
     budget: Budget = Field(default_factory=Budget)
     objective: Literal["accuracy", "accuracy_latency"] = Field(
