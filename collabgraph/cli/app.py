@@ -39,6 +39,14 @@ class ShowFormat(StrEnum):
     png = "png"
 
 
+class OptimizerChoice(StrEnum):
+    agent_reinforce = "agent-reinforce"
+    random = "random"
+    tpe = "tpe"
+    exhaustive = "exhaustive"
+    reinforce = "reinforce"
+
+
 class BackendChoice(StrEnum):
     auto = "auto"
     docker = "docker"
@@ -193,6 +201,40 @@ def run(
         concurrency=concurrency,
         fmt=fmt.value,
         split=split,
+    )
+
+
+@app.command("optimize")
+def optimize(
+    space: Annotated[Path, typer.Argument(help="Search space YAML (schema collabgraph.search/v1).")],
+    optimizer: Annotated[
+        OptimizerChoice | None, typer.Option("--optimizer", help="Search method (default: the space's).")
+    ] = None,
+    evaluations: Annotated[
+        int | None,
+        typer.Option("--evaluations", min=1, help="Graphs to evaluate on the dev split (default: the space's)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seeds the optimizer (the space seeds the examples).")] = 0,
+    batch: Annotated[int | None, typer.Option("--batch", min=1, help="Graphs per optimizer step.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Search directory (default: runs/search/<space>-<optimizer>-s<seed>-<hash>)."),
+    ] = None,
+    data_dir: DataDir = None,
+    fmt: Annotated[TextOrJson, typer.Option("--format", help="Output format.")] = TextOrJson.text,
+) -> None:
+    """Search graph structure and model assignment for the best accuracy within a budget; re-running resumes."""
+    from collabgraph.cli.optimize_cmd import optimize_cmd
+
+    optimize_cmd(
+        space_file=space,
+        optimizer=optimizer.value if optimizer is not None else None,
+        evaluations=evaluations,
+        seed=seed,
+        batch=batch,
+        out=out,
+        data_dir=data_dir,
+        fmt=fmt.value,
     )
 
 
