@@ -18,7 +18,7 @@ import csv
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +42,7 @@ from collabgraph.runs.rundir import RunDir, RunDirError, public_model_entry, rea
 from collabgraph.tasks import get_task
 from collabgraph.tasks.types import Example, Task
 
-__all__ = ["BestGraph", "SearchResult", "SearchSettings", "optimize", "search_dir"]
+__all__ = ["BestGraph", "Evaluation", "SearchResult", "SearchSettings", "optimize", "search_dir", "splits"]
 
 SEARCH_MANIFEST = "collabgraph.search-run/v1"
 DEFAULT_ROOT = Path("runs") / "search"
@@ -95,6 +95,18 @@ class SearchResult(BaseModel):
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    """What evaluating one design on the dev split gave: its accuracy, mean cost per query, what the cost model
+    learns from it, and how many examples ran and failed."""
+
+    accuracy: float
+    measured: Measures
+    observations: tuple[Observation, ...]
+    examples: int
+    errors: int = 0
+
+
+@dataclass(frozen=True)
 class SearchSettings:
     """How to run a search: which optimizer, how many evaluations, its seed and where to write."""
 
@@ -107,6 +119,10 @@ class SearchSettings:
     data_dir: Path | None = None
     command: Sequence[str] = ()
     gateway_options: Mapping[str, Any] = field(default_factory=dict)
+    evaluator: Callable[[Design], Awaitable[Evaluation | None]] | None = None
+    """Answers evaluations it already knows (a benchmark's table of an exhaustive run); None → run the graph."""
+    test_best: bool = True
+    """Score the best graph on the test split (benchmarks comparing optimizers on dev skip it)."""
 
 
 def _identity(space: SearchSpace, pool: ModelPool, settings: SearchSettings) -> dict[str, Any]:
@@ -154,7 +170,7 @@ class _Log:
         self.trials = {r["number"]: r for r in self.records if r.get("event") == "trial"}
         self.calibration = {r["model"]: r for r in self.records if r.get("event") == "calibration"}
         self.updates = sum(1 for r in self.records if r.get("event") == "optimizer")
-        self.test = next((r for r in self.records if r.get("event") == "test"), None)
+        self.tests = {r["key"]: r for r in self.records if r.get("event") == "test"}
         from collabgraph.runs.rundir import JsonlWriter
 
         self.writer = JsonlWriter(run_dir.events_path)
@@ -319,6 +335,20 @@ async def _search(
     limits = space.budget.limits()
     new_evaluations = 0
 
+    async def evaluate(design: Design) -> Evaluation:
+        if settings.evaluator is not None:
+            known = await settings.evaluator(design)
+            if known is not None:
+                return known
+        results, spec = await _run(design, space, task, dev, gateway, pool)
+        return Evaluation(
+            accuracy=sum(r.correct for r in results) / max(1, len(results)),
+            measured=measure(results),
+            observations=tuple(CostModel(space, pool).observe(spec, results)),
+            examples=len(results),
+            errors=sum(r.error is not None for r in results),
+        )
+
     # Calibration: each model alone on a few dev examples measures its prompt and answer lengths, so that estimates
     # are grounded before the first candidate runs. Where the pool publishes no score for the task, the model alone
     # is evaluated on the whole dev split instead, and that accuracy is its prior.
@@ -389,7 +419,7 @@ async def _search(
                 if is_new and len(evaluated) >= settings.evaluations:
                     stop = True
                     break
-                trial, obs = await _trial(number, design, space, task, dev, gateway, pool, costs, priors, evaluated)
+                trial, obs = await _trial(number, design, space, evaluate, costs, priors, evaluated)
                 new_evaluations += trial.key is not None and trial.key not in evaluated and trial.status != "rejected"
                 log.write(
                     {
@@ -452,10 +482,7 @@ async def _trial(
     number: int,
     design: Design,
     space: SearchSpace,
-    task: Task,
-    dev: Sequence[Example],
-    gateway: Gateway,
-    pool: ModelPool,
+    evaluate: Callable[[Design], Awaitable[Evaluation]],
     costs: CostModel,
     priors: Priors,
     evaluated: Mapping[str, Trial],
@@ -488,11 +515,11 @@ async def _trial(
         ), []
     token = _TRIAL.set(number)
     try:
-        results, spec = await _run(fit.design, space, task, dev, gateway, pool)
+        ev = await evaluate(fit.design)
     finally:
         _TRIAL.reset(token)
-    obs = costs.observe(spec, results)
-    measured = measure(results)
+    costs.apply(ev.observations)
+    measured = ev.measured
     exceeded = measured.over(space.budget.limits())
     if exceeded:
         reason = (
@@ -510,11 +537,11 @@ async def _trial(
         reason=reason,
         estimate=fit.estimate,
         measured=measured,
-        accuracy=sum(r.correct for r in results) / max(1, len(results)),
-        examples=len(results),
-        errors=sum(r.error is not None for r in results),
+        accuracy=ev.accuracy,
+        examples=ev.examples,
+        errors=ev.errors,
     )
-    return trial, obs
+    return trial, list(ev.observations)
 
 
 def _fmt_measures(m: Measures) -> str:
@@ -552,8 +579,10 @@ async def _finish(
     best: BestGraph | None = None
     if best_trial is not None and best_trial.evaluated is not None and best_trial.measured is not None:
         spec = best_trial.evaluated.to_graph(space, name=f"{space.name}-best")
-        test_record = log.test if log.test is not None and log.test.get("key") == best_trial.key else None
-        if test_record is None:
+        test_record = log.tests.get(best_trial.key or "")
+        if test_record is None and not settings.test_best:
+            test_record = {"examples": 0, "accuracy": None}
+        elif test_record is None:
             results = (
                 await run_graph(
                     spec,
