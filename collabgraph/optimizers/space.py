@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from collabgraph.errors import ConfigError, ErrorItem, closest
 from collabgraph.graphs.diagnostics import LocatedError, duplicate_keys, locate, pydantic_error_items
@@ -149,11 +149,12 @@ class SearchSpace(BaseModel):
             raise ValueError(f"listed twice: {', '.join(dupes)}")
         return v
 
-    @model_validator(mode="after")
-    def _assistants(self) -> SearchSpace:
-        if "assistant" not in self.roles:
+    @field_validator("roles")
+    @classmethod
+    def _assistants(cls, v: list[Role]) -> list[Role]:
+        if "assistant" not in v:
             raise ValueError("roles must include 'assistant': every graph starts with nodes that answer")
-        return self
+        return v
 
 
 def _model_errors(space: SearchSpace, pool: ModelPool) -> list[ErrorItem]:
