@@ -180,7 +180,7 @@ class _Log:
 
 
 def _call_event(record: CallRecord) -> dict[str, Any]:
-    return {"event": "call", "trial": _TRIAL.get(), **record.model_dump(mode="json", exclude={"samples"})}
+    return {"event": "call", "trial": _TRIAL.get(), **record.model_dump(mode="json")}
 
 
 def _observations(raw: Sequence[Sequence[Any]]) -> list[Observation]:
