@@ -4,7 +4,8 @@ which inputs are sure to exist. Validation reads it to find errors; the compiler
 
 Within one pass (loops aside), whether a node runs depends only on the branches routers take. Each node gets a
 *run condition*: a set of terms, each a consistent set of router choices (router id, edge index); the node runs
-when the choices of some term are made. Static fan-outs run every branch, so they add no choices.
+when the choices of some term are made. The entries always run (several entries all start at once, like the
+branches of a fan-out) and static fan-outs run every branch, so neither adds choices.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class ControlFlow:
     edge_ids: list[int]
     """Indices of the edges kept in ``graph``, in declaration order."""
     back_edges: frozenset[int]
-    """Edges that close a cycle in a depth-first walk from the entry (removing them leaves ``dag``)."""
+    """Edges that close a cycle in a depth-first walk from the entries (removing them leaves ``dag``); every edge
+    into an entry from a node that entry reaches is one."""
     loop_edges: frozenset[int]
     """Conditional edges on a cycle: each is taken at most ``round_budget`` times per example."""
     dag: Any = field(repr=False)
@@ -220,9 +222,13 @@ def analyze(spec: GraphSpec) -> ControlFlow:
         edge_ids.append(k)
 
     node_order = {n: i for i, n in enumerate(index)}
-    roots = [spec.entry] if spec.entry in graph else []
-    roots += [n for n in index if n in graph]
-    back_pairs = _back_edges(graph, roots, node_order)
+    entries = [e for e in dict.fromkeys(spec.entries) if e in graph]
+    # An edge into an entry from a node the entry reaches closes a loop back to the start. With several entries a
+    # walk from the first could enter another entry through such an edge and take the entry's own edges for the
+    # loop's; so these edges are set apart first (with one entry the walk from it finds exactly them anyway).
+    into_entries = {(u, e) for e in entries for u in graph.predecessors(e) if nx.has_path(graph, e, u)}
+    walked = nx.restricted_view(graph, [], list(into_entries))
+    back_pairs = into_entries | _back_edges(walked, [*entries, *(n for n in index if n in graph)], node_order)
     back = frozenset(graph.edges[u, v]["index"] for u, v in back_pairs)
     dag = nx.DiGraph()
     dag.add_nodes_from(graph.nodes)
@@ -245,14 +251,14 @@ def analyze(spec: GraphSpec) -> ControlFlow:
     routers = {u for u, _, d in graph.edges(data=True) if d["conditional"]}
     runs_when: dict[str, RunCondition] = {}
     fires_when: dict[int, RunCondition] = {}
-    entry_or_none: RunCondition = frozenset({frozenset()})
+    always: RunCondition = frozenset({frozenset()})
     for n in nx.lexicographical_topological_sort(dag, key=lambda n: node_order.get(n, len(node_order))):
         ins = list(dag.in_edges(n, data=True))
         for u, _, d in ins:
             choice = {(u, d["index"])} if u in routers else set()
             fires_when[d["index"]] = _normalize((t | choice for t in runs_when[u]), branches)
-        if n == spec.entry:
-            runs_when[n] = entry_or_none
+        if n in entries:  # every entry starts the pass, whatever routers decide
+            runs_when[n] = always
         else:
             runs_when[n] = _normalize((t for _, _, d in ins for t in fires_when[d["index"]]), branches)
 

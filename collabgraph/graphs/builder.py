@@ -7,6 +7,7 @@
     spec = g.build()
 
 Node methods return the node's id, so it can be passed straight to ``reads``, role fields and ``edge``.
+``g.entry(a, b)`` starts the graph at several nodes at once (a parallel first layer).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ Ref = str | list[str]
 
 
 class Graph:
-    """A graph under construction. The entry is the first node added unless ``entry`` names another."""
+    """A graph under construction. The entry is the first node added unless ``entry`` names another (or several)."""
 
     def __init__(self, name: str, description: str = "") -> None:
         self._data: dict[str, Any] = {"schema": GRAPH_SCHEMA, "name": name}
@@ -37,7 +38,7 @@ class Graph:
             self._data["description"] = description
         self._models: dict[str, str] = {}
         self._limits: dict[str, Any] = {}
-        self._entry: str | None = None
+        self._entry: str | list[str] | None = None
         self._nodes: list[dict[str, Any]] = []
         self._edges: list[dict[str, Any]] = []
 
@@ -53,9 +54,9 @@ class Graph:
         self._limits.update(limits)
         return self
 
-    def entry(self, node: str) -> Graph:
-        """Start the graph at ``node``."""
-        self._entry = node
+    def entry(self, node: str, *more: str) -> Graph:
+        """Start the graph at ``node``; with ``more``, at every node given, all at once (``entry: [a, b]``)."""
+        self._entry = [node, *more] if more else node
         return self
 
     # -- nodes -----------------------------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ class Graph:
             data["limits"] = dict(self._limits)
         entry = self._entry or (self._nodes[0]["id"] if self._nodes else None)
         if entry is not None:
-            data["entry"] = entry
+            data["entry"] = list(entry) if isinstance(entry, list) else entry
         data["nodes"] = [dict(n) for n in self._nodes]
         if self._edges:
             data["edges"] = [dict(e) for e in self._edges]

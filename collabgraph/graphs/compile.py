@@ -269,7 +269,8 @@ class _Compiler:
             builder.add_node(key, self._child_fn(spawn), input_schema=ChildInput)
             for target in self.next_of(spawn_id):
                 builder.add_edge(key, target)
-        builder.add_edge(START, self.spec.entry)
+        for entry in self.spec.entries:  # several entries start together, in the first super-step
+            builder.add_edge(START, entry)
         return CompiledGraph(
             spec=self.spec,
             flow=self.flow,

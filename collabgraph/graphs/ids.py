@@ -15,6 +15,7 @@ __all__ = [
     "IMPL_PATTERN",
     "RESERVED_IDS",
     "AliasName",
+    "EntryRef",
     "NodeId",
     "RoleRef",
     "ref_ids",
@@ -66,6 +67,34 @@ RoleRef = Annotated[
         description=(
             "A node id, or a list of node ids meaning the most recent output among them "
             "(how a node inside a loop reads 'the current candidate': [refine, actor])."
+        )
+    ),
+]
+
+
+def _entry_ref(value: Any) -> str | list[str]:
+    # A one-item list is the bare id: the same graph, so the same dump and graph hash as the single-entry form.
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, str) and _ID.match(value):
+        return value
+    if isinstance(value, list) and value and all(isinstance(v, str) and _ID.match(v) for v in value):
+        return list(value)
+    raise PydanticCustomError(
+        "entry_ref", "expected a node id or a non-empty list of node ids, got {got}", {"got": repr(value)}
+    )
+
+
+EntryRef = Annotated[
+    str | list[str],
+    PlainValidator(
+        _entry_ref,
+        json_schema_input_type=NodeId
+        | Annotated[list[NodeId], Field(min_length=1, json_schema_extra={"uniqueItems": True})],
+    ),
+    Field(
+        description=(
+            "the node the graph starts at, or a list of distinct nodes that all start at once (a parallel first layer)"
         )
     ),
 ]

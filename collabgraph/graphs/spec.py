@@ -1,8 +1,9 @@
 """``GraphSpec``: a whole collaboration graph — model aliases, limits, nodes, control edges — as one pydantic model.
 
 Control flow and data flow are declared apart: ``edges`` say what runs after what (and under which condition);
-each node's ``reads`` and role fields say whose outputs it reads. The graph starts at ``entry`` and ends when an
-edge to ``END`` is taken; the node that edge leaves gives the final answer.
+each node's ``reads`` and role fields say whose outputs it reads. The graph starts at ``entry`` (one node, or a list
+of nodes that all start at once) and ends when an edge to ``END`` is taken; the node that edge leaves gives the
+final answer.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from collabgraph.graphs.conditions import Condition
-from collabgraph.graphs.ids import AliasName, NodeId
+from collabgraph.graphs.ids import AliasName, EntryRef, NodeId, ref_ids
 from collabgraph.graphs.nodes import ModelName, Node, SpawnNode, SubgraphRef
 
 __all__ = ["GRAPH_SCHEMA", "Edge", "GraphSpec", "Limits"]
@@ -76,7 +77,7 @@ class GraphSpec(BaseModel):
         default_factory=dict, description="model aliases used by nodes: alias -> pool model name"
     )
     limits: Limits = Field(default_factory=Limits)
-    entry: NodeId = Field(description="the node the graph starts at")
+    entry: EntryRef
     nodes: Annotated[list[Node], Field(min_length=1)]
     edges: list[Edge] = Field(default_factory=list)
 
@@ -86,6 +87,11 @@ class GraphSpec(BaseModel):
             if n.id == node_id:
                 return n
         raise KeyError(node_id)
+
+    @property
+    def entries(self) -> tuple[str, ...]:
+        """The ids of the nodes the graph starts at, in the order ``entry`` lists them (one for a single entry)."""
+        return tuple(ref_ids(self.entry))
 
     @property
     def node_ids(self) -> list[str]:

@@ -1,7 +1,8 @@
-"""Whole-graph checks run before anything executes: structure (one entry, END reachable from every node, every
-node reachable), loops (every cycle passes a condition with a round budget), fan-ins (declared joins), data flow
-(every input produced upstream), model aliases, and each kind's own rules. Each problem is an ``ErrorItem`` at
-the location of the offending field (``nodes[2].reads[1]``) with the nearest valid choice as a hint."""
+"""Whole-graph checks run before anything executes: structure (entries name distinct nodes, END reachable from
+every node, every node reachable), loops (every cycle passes a condition with a round budget), fan-ins (declared
+joins, also where nodes fed by several entries meet), data flow (every input produced upstream), model aliases,
+and each kind's own rules. Each problem is an ``ErrorItem`` at the location of the offending field
+(``nodes[2].reads[1]``) with the nearest valid choice as a hint."""
 
 from __future__ import annotations
 
@@ -113,11 +114,20 @@ class _Checker:
                 self.err(("nodes", i, "id"), f"duplicate node id {node.id!r} (first at nodes[{first}])")
             if node.id in RESERVED_IDS:
                 self.err(("nodes", i, "id"), f"{node.id!r} is reserved", "give the node another id")
-        entry = self.spec.entry
-        if entry not in self.index:
-            self.err(("entry",), f"no node {entry!r}", _did_you_mean(entry, self.index))
-        elif entry in self.flow.templates:
-            self.err(("entry",), f"{entry!r} is the child template of spawn {self.flow.templates[entry]!r}")
+        seen: dict[str, int] = {}
+        for k, entry in enumerate(self.spec.entries):
+            loc = self.entry_loc(k)
+            if entry in seen:
+                self.err(loc, f"duplicate entry {entry!r} (first at entry[{seen[entry]}])", "list each entry once")
+            elif entry not in self.index:
+                self.err(loc, f"no node {entry!r}", _did_you_mean(entry, self.index))
+            elif entry in self.flow.templates:
+                self.err(loc, f"{entry!r} is the child template of spawn {self.flow.templates[entry]!r}")
+            seen.setdefault(entry, k)
+
+    def entry_loc(self, k: int) -> Loc:
+        """``entry`` for a single entry, ``entry[k]`` for the k-th of a list."""
+        return ("entry",) if isinstance(self.spec.entry, str) else ("entry", k)
 
     def check_aliases(self) -> None:
         for alias, name in self.spec.models.items():
@@ -208,6 +218,13 @@ class _Checker:
                     f"{spec.limits.max_width}",
                     "raise limits.max_width",
                 )
+        entries = spec.entries
+        if len(entries) > spec.limits.max_width:  # the entries are branches too, opened at the start
+            self.err(
+                self.entry_loc(spec.limits.max_width),
+                f"the graph starts at {len(entries)} entries, more than limits.max_width = {spec.limits.max_width}",
+                "raise limits.max_width",
+            )
         for k, edge in enumerate(spec.edges):
             if edge.max_rounds is None:
                 continue
@@ -290,17 +307,28 @@ class _Checker:
         import networkx as nx
 
         graph = self.flow.graph
-        entry = self.spec.entry
-        if entry not in graph:
+        entries = self.spec.entries
+        if not all(e in graph for e in entries):
             return
-        reached = {entry} | nx.descendants(graph, entry)
+        reached = {*entries}.union(*(nx.descendants(graph, e) for e in entries))
         reached |= {t for t, s in self.flow.templates.items() if s in reached}
+        start = f"the entry {entries[0]!r}" if len(entries) == 1 else "the entries " + ", ".join(map(repr, entries))
         for node_id, i in self.index.items():
             if node_id not in reached:
                 self.err(
                     ("nodes", i),
-                    f"node {node_id!r} is not reachable from the entry {entry!r}",
+                    f"node {node_id!r} is not reachable from {start}",
                     f"add an edge to {node_id!r}, or remove it",
+                )
+        # An edge into an entry that closes no loop runs that entry a second time in the same pass.
+        for k, entry in enumerate(entries):
+            into = [e for e in self.flow.in_edges(entry) if self.spec.edges[e].from_ in reached]
+            if into:
+                e, source = into[0], self.spec.edges[into[0]].from_
+                self.err(
+                    self.entry_loc(k),
+                    f"entry {entry!r} also runs after {source!r} (edges[{e}]), so it would run twice in one pass",
+                    f"drop {entry!r} from entry to start it after {source!r}, or remove edges[{e}]",
                 )
         # Nodes stuck away from END form dead-end regions; one error per region, at its first node, says where
         # an edge toward END is missing without repeating it for every node upstream.

@@ -1,6 +1,7 @@
 """Hypothesis strategies: random valid graph specs, built stage by stage so that every rule holds by construction.
 
-A graph is a series of stages, each starting at the current tail node and ending at a new one:
+A graph starts at one entry, or at 2-3 entries that meet at a node waiting for them all, then runs a series of
+stages, each starting at the current tail node and ending at a new one:
 - ``seq``: one node after the tail;
 - ``fork``: 2-4 parallel branches joined by an aggregator (or a node declaring ``join: all``);
 - ``router``: a conditional branch and a fallback that meet again;
@@ -147,19 +148,28 @@ def _stage_seq(s: _State, tail: str) -> str:
 
 def _stage_fork(s: _State, tail: str) -> str:
     width = s.draw(st.integers(2, min(4, s.max_width - 1)))
-    gid = s.counter + 1000
     branches = []
     for _ in range(width):
         kind, fields = s.single(tail)
         b = s.add(kind, fields)
         s.edge(tail, b)
         branches.append(b)
+    direct = s.draw(st.booleans())  # the tail may also feed the aggregator directly (it waits for every branch)
+    agg = _aggregate(s, branches, tail if direct and s.kinds[tail] in ANSWER_KINDS else None)
+    if direct:
+        s.edge(tail, agg)
+    return agg
+
+
+def _aggregate(s: _State, branches: list[str], also_read: str | None) -> str:
+    """A node after parallel ``branches`` that waits for them all (an aggregator, or a node declaring
+    ``join: all``), reading them and ``also_read`` if given."""
+    gid = s.counter + 1000
     for b in branches:
         s.group[b] = gid
-    direct = s.draw(st.booleans())  # the tail may also feed the aggregator directly (it waits for every branch)
     verifies = [n for n in s.sure + branches if s.kinds[n] == "verify"]
     choice = s.draw(st.sampled_from(["vote", "fuse", "select", "join", "waiting"]))
-    reads = branches + ([tail] if direct and s.kinds[tail] in ANSWER_KINDS else [])
+    reads = branches + ([also_read] if also_read is not None else [])
     if choice == "vote":
         fields: dict[str, Any] = {"reads": reads}
         if s.draw(st.booleans()):
@@ -180,8 +190,6 @@ def _stage_fork(s: _State, tail: str) -> str:
         agg = s.add("join", {"reads": reads, "strategy": strategy})
     else:
         agg = s.add("generate", {**s.llm(), "reads": reads, "join": "all"})
-    if direct:
-        s.edge(tail, agg)
     for b in branches:
         s.edge(b, agg)
     s.sure += [*branches, agg]
@@ -303,9 +311,17 @@ def graph_data(draw: Any, max_stages: int = 5) -> dict[str, Any]:
     n_alias = draw(st.integers(0, 3))
     aliases = [f"m{i}" for i in range(n_alias)]
     s = _State(draw=draw, max_width=max_width, max_rounds=max_rounds, aliases=aliases)
-    entry = s.add("generate", {**s.llm(), "samples": draw(st.integers(1, max_width))})
-    s.sure.append(entry)
-    tail = entry
+    # Often one entry; else 2-3 entries that start at once and meet at a node that waits for them all.
+    entries = [s.add("generate", {**s.llm(), "samples": draw(st.integers(1, max_width))})]
+    entries += [
+        s.add("generate", {**s.llm(), "samples": draw(st.integers(1, max_width))})
+        for _ in range(draw(st.sampled_from([0, 0, 1, 2])))
+    ]
+    if len(entries) == 1:
+        s.sure.append(entries[0])
+        tail = entries[0]
+    else:
+        tail = _aggregate(s, entries, None)
     for name in draw(st.lists(st.sampled_from(list(_STAGES)), max_size=max_stages)):
         tail = _STAGES[name](s, tail)
     s.edge(tail, "END")
@@ -323,7 +339,7 @@ def graph_data(draw: Any, max_stages: int = 5) -> dict[str, Any]:
     if draw(st.booleans()):
         limits["recursion_limit"] = draw(st.integers(1, 500))
     data["limits"] = limits
-    data["entry"] = entry
+    data["entry"] = entries[0] if len(entries) == 1 else entries
     data["nodes"] = s.nodes
     data["edges"] = s.edges
     return data

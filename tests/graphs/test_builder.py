@@ -86,7 +86,19 @@ def cot_pot() -> Graph:
     return g.chain(cot, pot, run, vote).exit(vote)
 
 
-BUILDERS = {f.__name__: f for f in (actor_critic, best_of_n, fusion_dag, spawn_join, cot_pot)}
+def parallel_entries() -> Graph:
+    g = Graph(
+        "parallel_entries",
+        "Two assistants on different models start at once; a fuser reads both answers and writes one.",
+    )
+    g.model("small", "sim/llama-3.2-1b").model("mid", "sim/llama-3.1-8b").model("fuser", "sim/llama-3.1-70b")
+    a = g.generate("a", model="small", temperature=0.7)
+    b = g.generate("b", model="mid", temperature=0.7)
+    fuse = g.fuse("fuse", model="fuser", reads=[a, b])
+    return g.entry(a, b).chain(a, fuse).chain(b, fuse).exit(fuse)
+
+
+BUILDERS = {f.__name__: f for f in (actor_critic, best_of_n, fusion_dag, spawn_join, cot_pot, parallel_entries)}
 
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
@@ -125,6 +137,24 @@ def test_entry_defaults_to_the_first_node_and_can_be_set(pool: ModelPool) -> Non
     g.entry(b)
     with pytest.raises(ConfigError, match="not reachable from the entry 'b'"):
         g.build(pool)
+
+
+def test_entry_can_name_several_nodes_that_start_at_once(pool: ModelPool) -> None:
+    g = Graph("two")
+    a = g.generate("a", model="sim/llama-3.1-8b")
+    b = g.generate("b", model="sim/llama-3.1-8b")
+    v = g.vote("v", reads=[a, b])
+    g.chain(a, v).chain(b, v).exit(v)
+    g.entry(a, b)
+    spec = g.build(pool)
+    assert (spec.entry, spec.entries) == (["a", "b"], ("a", "b"))
+    assert g.to_data()["entry"] == ["a", "b"]
+    g.entry(b)  # one id again: the single-entry form, as before
+    assert g.to_data()["entry"] == "b"
+    g.entry(a, b, a)
+    with pytest.raises(ConfigError) as info:
+        g.build(pool)
+    assert [(e.loc, e.msg) for e in info.value.errors] == [("entry[2]", "duplicate entry 'a' (first at entry[0])")]
 
 
 def test_subgraph_child_and_dict_conditions(pool: ModelPool) -> None:

@@ -26,7 +26,7 @@ from collabgraph.models.pool import ModelPool
 from tests.graphs.custom_kinds import Echo
 from tests.graphs.helpers import FIXTURES
 
-FIXTURE_NAMES = ["actor_critic", "best_of_n", "cot_pot", "fusion_dag", "spawn_join"]
+FIXTURE_NAMES = ["actor_critic", "best_of_n", "cot_pot", "fusion_dag", "parallel_entries", "spawn_join"]
 
 register_kind("echo", Echo)
 
@@ -117,6 +117,16 @@ def test_nodes_that_wait_for_every_branch_are_deferred(pool: ModelPool) -> None:
     assert set(compiled.builder.nodes) == {"start", "qwen", "mistral", "fuse"}
 
 
+def test_every_entry_starts_from_start(pool: ModelPool) -> None:
+    from langgraph.graph import START
+
+    single = compile_graph(fixture("fusion_dag", pool), pool)
+    assert {e for e in single.builder.edges if e[0] == START} == {(START, "start")}
+    several = compile_graph(fixture("parallel_entries", pool), pool)
+    assert {e for e in several.builder.edges if e[0] == START} == {(START, "a"), (START, "b")}
+    assert {name for name, node in several.builder.nodes.items() if node.defer} == {"fuse"}
+
+
 def test_a_spawn_sends_to_its_child_template_which_leads_to_the_join(pool: ModelPool) -> None:
     compiled = compile_graph(fixture("spawn_join", pool), pool)
     assert set(compiled.builder.nodes) == {"plan", "search", "collect", "answer"}
@@ -155,6 +165,30 @@ def test_the_hash_survives_a_yaml_round_trip(name: str, pool: ModelPool) -> None
     h = graph_hash(spec)
     assert len(h) == 64 and int(h, 16) >= 0
     assert graph_hash(loads(dump(spec), pool=pool)) == h
+
+
+# Run directories and checkpoints key on these: a single-entry graph hashes as it did before lists of entries.
+PINNED_HASHES = {
+    "actor_critic": "133736134e4d538d6da5ecbf07e8b4219d165b3d5712018c9312c0912df172e5",
+    "best_of_n": "f82b56c48bd74b959f8cfb70f85ea8bd0be3cc898f49c5f9b60ab4123062cf41",
+    "fusion_dag": "336ace8160a5a0ecefa70f83c1b6254e7f0b5244394c2c94950d5af8a5fb7bad",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED_HASHES))
+def test_single_entry_hashes_are_unchanged(name: str, pool: ModelPool) -> None:
+    spec = fixture(name, pool)
+    assert graph_hash(spec) == PINNED_HASHES[name]
+    # One entry written as a one-item list is the same graph, with the same hash.
+    listed = GraphSpec.model_validate({**spec.model_dump(by_alias=True), "entry": [spec.entry]})
+    assert graph_hash(listed) == PINNED_HASHES[name]
+
+
+def test_the_hash_depends_on_the_entries(pool: ModelPool) -> None:
+    spec = fixture("parallel_entries", pool)
+    swapped = spec.model_copy(update={"entry": ["b", "a"]})
+    assert graph_hash(spec) != graph_hash(spec.model_copy(update={"entry": "a"}))
+    assert graph_hash(swapped) == graph_hash(loads(dump(swapped), pool=pool))
 
 
 def test_the_hash_changes_with_any_field(pool: ModelPool) -> None:

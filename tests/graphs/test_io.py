@@ -117,3 +117,30 @@ def test_awkward_strings_survive_a_round_trip() -> None:
     }
     spec = GraphSpec.model_validate(data)
     assert loads(dump(spec)) == spec
+
+
+def test_several_entries_dump_as_a_list_in_their_place(pool: ModelPool) -> None:
+    spec = load(FIXTURES / "parallel_entries.yaml", pool=pool)
+    assert spec.entry == ["a", "b"]
+    text = dump(spec)
+    assert list(to_data(spec)) == ["schema", "name", "description", "models", "entry", "nodes", "edges"]
+    assert "\nentry: [a, b]\n" in text
+    assert load(text, pool=pool) == spec
+
+
+def test_a_one_item_entry_list_is_the_single_entry(pool: ModelPool) -> None:
+    text = (FIXTURES / "best_of_n.yaml").read_text()
+    single = load(text, pool=pool)
+    assert isinstance(single.entry, str)
+    listed = load(text.replace(f"entry: {single.entry}\n", f"entry: [{single.entry}]\n"), pool=pool)
+    assert listed == single and dump(listed) == dump(single)
+
+
+def test_an_entry_list_error_points_at_its_item_line(pool: ModelPool) -> None:
+    text = (FIXTURES / "parallel_entries.yaml").read_text().replace("entry: [a, b]", "entry:\n  - a\n  - bb")
+    with pytest.raises(ConfigError) as info:
+        loads(text, "pe.yaml", pool=pool)
+    (err,) = info.value.errors
+    assert (err.loc, err.msg, err.hint) == ("entry[1]", "no node 'bb'", "did you mean 'b'?")
+    line = text.splitlines().index("  - bb") + 1
+    assert isinstance(err, LocatedError) and (err.line, err.column) == (line, 5)

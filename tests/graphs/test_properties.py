@@ -64,7 +64,7 @@ def test_cycle_without_a_guard_is_rejected_at_its_closing_edge(data: dict[str, A
 def test_fan_in_without_a_join_is_rejected_at_the_node(data: dict[str, Any]) -> None:
     # Put a fork in front of the graph whose branches meet at a plain generate node that declares no join.
     model = "sim/llama-3.1-8b"
-    old_entry = data["entry"]
+    old_entries = [data["entry"]] if isinstance(data["entry"], str) else data["entry"]
     new = [{"id": f"zz{n}", "kind": "generate", "model": model} for n in ("start", "left", "right", "meet")]
     data["nodes"] += new
     data["edges"] += [
@@ -72,7 +72,7 @@ def test_fan_in_without_a_join_is_rejected_at_the_node(data: dict[str, Any]) -> 
         {"from": "zzstart", "to": "zzright"},
         {"from": "zzleft", "to": "zzmeet"},
         {"from": "zzright", "to": "zzmeet"},
-        {"from": "zzmeet", "to": old_entry},
+        *({"from": "zzmeet", "to": old} for old in old_entries),
     ]
     data["entry"] = "zzstart"
     meet = len(data["nodes"]) - 1

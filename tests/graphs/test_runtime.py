@@ -1,10 +1,13 @@
 """Running compiled graphs on real task examples with a scripted model: answers, correctness, accounting, routing,
-waiting joins, failures, and bounded concurrency over many examples."""
+waiting joins, parallel entries, failures, and bounded concurrency over many examples; and one graph run end to end
+with ``collabgraph run`` on the sim pool."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,13 +19,16 @@ from collabgraph.graphs.compile import compile_graph
 from collabgraph.graphs.result import GraphExampleResult
 from collabgraph.graphs.runtime import run_example, run_graph
 from collabgraph.models.pool import ModelPool
+from collabgraph.runs import read_jsonl
 from collabgraph.tasks import Example, Task, get_task
+from tests.conftest import RunCli
 from tests.graphs.helpers import FIXTURES
 from tests.graphs.scripted import ScriptedGateway, ScriptedSandbox
+from tests.helpers import cli_json
 
-FIXTURE_NAMES = ["actor_critic", "best_of_n", "cot_pot", "fusion_dag", "spawn_join"]
+FIXTURE_NAMES = ["actor_critic", "best_of_n", "cot_pot", "fusion_dag", "parallel_entries", "spawn_join"]
 FINAL_NODE = {"actor_critic": "critic", "best_of_n": "vote", "cot_pot": "vote", "fusion_dag": "fuse"}
-FINAL_NODE["spawn_join"] = "answer"
+FINAL_NODE |= {"parallel_entries": "fuse", "spawn_join": "answer"}
 
 
 @pytest.fixture(scope="module")
@@ -102,6 +108,60 @@ async def test_the_trace_lists_node_runs_in_the_order_they_ran(
     ]
     assert result.nodes["critic"].runs == 4 and result.nodes["refine"].runs == 3
     assert result.nodes["critic"].latency_s == 4.0
+
+
+async def test_several_entries_start_together_and_the_fuser_reads_them_all(
+    pool: ModelPool, task: Task, examples: list[Example]
+) -> None:
+    spec = fixture("parallel_entries", pool)
+    small, mid, fuser = (spec.model_for(spec.node(n).model_name or "") for n in ("a", "b", "fuse"))
+    in_flight: set[str] = set()
+    peak = 0
+    both = asyncio.Event()
+
+    async def block(call: Any) -> None:
+        # An entry's call holds until the other entry's call is in flight too: only concurrent entries meet here
+        # (run one after the other, the first would wait out the guard alone, and the peak would stay 1).
+        nonlocal peak
+        if call.model == fuser:
+            return
+        in_flight.add(call.model)
+        peak = max(peak, len(in_flight))
+        if len(in_flight) == 2:
+            both.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(both.wait(), 2.0)
+        in_flight.discard(call.model)
+
+    gateway = ScriptedGateway(latency={small: 1.0, mid: 2.0, fuser: 0.5}, block=block)
+    result = await run(spec, pool, task, examples[0], gateway)
+    assert result.error is None and result.final_node == "fuse"
+    assert peak == 2
+    # In virtual time the entries overlap: the slower one (2 s) then the fuser (0.5 s); one after the other would
+    # take 3.5 s.
+    assert result.latency_s == 2.5
+    assert result.usage.latency_s == 3.5
+    a, b, fuse = (next(o for o in result.trace if o.node_id == n) for n in ("a", "b", "fuse"))
+    assert fuse.data["read"] == ["a[0]", "b[0]"]
+    (fuse_call,) = [c for c in gateway.calls if c.model == fuser]
+    for entry in (a, b):
+        assert json.dumps(entry.texts[0].strip())[1:-1] in fuse_call.prompt
+
+
+async def test_a_loop_back_to_one_entry_runs_only_that_entry_again(
+    pool: ModelPool, task: Task, examples: list[Example]
+) -> None:
+    g = Graph("loop").model("m", "sim/llama-3.1-8b").limits(max_rounds=2)
+    a, b = g.generate("a", model="m"), g.generate("b", model="m")
+    f = g.fuse("f", model="m", reads=[a, b])
+    c = g.critique("c", model="m", target=f)
+    g.entry(a, b).chain(a, f).chain(b, f).chain(f, c).exit(c)
+    g.edge(c, b, when={"verdict": "rejected", "of": "c"})
+    result = await run(g.build(pool), pool, task, examples[0], ScriptedGateway(accept=False))
+    assert result.error is None
+    rounds = [("b", 2), ("f", 2), ("c", 2), ("b", 3), ("f", 3), ("c", 3)]
+    assert [(o.node_id, o.round) for o in result.trace] == [("a", 1), ("b", 1), ("f", 1), ("c", 1), *rounds]
+    assert result.latency_s == 3.0 + 2 * 3.0  # a beside b, f, c; then b, f, c per round
 
 
 async def test_children_of_a_planned_spawn_get_their_subtasks(
@@ -381,3 +441,24 @@ async def test_concurrency_must_be_positive(pool: ModelPool, task: Task, example
         await run_graph(
             fixture("best_of_n", pool), task=task, examples=examples, gateway=ScriptedGateway(), concurrency=0
         )
+
+
+# -- end to end --------------------------------------------------------------------------------------------------
+
+
+def test_collabgraph_run_runs_a_two_entry_graph_on_the_sim_pool(run_cli: RunCli, tmp_path: Path) -> None:
+    graph = str(FIXTURES / "parallel_entries.yaml")
+    args = ("run", graph, "--task", "gsm8k", "--limit", "5", "--out", str(tmp_path / "run"), "--format", "json")
+    report = cli_json(run_cli(*args))
+    assert (report["graph"], report["n"], report["errors"]) == ("parallel_entries", 5, 0)
+    assert [row["node"] for row in report["nodes"]] == ["a", "b", "fuse"]
+    assert all(row["runs"] == 1.0 for row in report["nodes"])
+    for row in read_jsonl(tmp_path / "run" / "results.jsonl"):
+        nodes = row["nodes"]
+        # The sim models' latencies are virtual: the entries overlap, the fuser adds.
+        assert row["latency_s"] == pytest.approx(
+            max(nodes["a"]["latency_s"], nodes["b"]["latency_s"]) + nodes["fuse"]["latency_s"]
+        )
+        assert row["latency_s"] < sum(n["latency_s"] for n in nodes.values())
+        (fuse,) = [o for o in row["trace"] if o["node_id"] == "fuse"]
+        assert fuse["data"]["read"] == ["a[0]", "b[0]"]

@@ -49,6 +49,9 @@ def test_fixtures_point_editors_at_the_schema(path: Path) -> None:
         lambda d: d["nodes"][0].update(bogus=1),
         lambda d: d["edges"][0].update(when={"verdit": "accepted"}),
         lambda d: d.update(schema="collabgraph.graph/v2"),
+        lambda d: d.update(entry=[]),
+        lambda d: d.update(entry=[d["entry"], d["entry"]]),
+        lambda d: d.update(entry=[d["entry"], "not an id"]),
     ],
 )
 def test_schema_rejects_what_the_loader_rejects(mutate: Any) -> None:

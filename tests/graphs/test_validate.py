@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 
 from collabgraph.errors import ConfigError, ErrorItem
-from collabgraph.graphs import GraphSpec, check, load, validate
+from collabgraph.graphs import GraphSpec, analyze, check, load, loads, validate
 from collabgraph.models.pool import ModelPool
 from tests.graphs.helpers import FIXTURES, fixture_pool
 
@@ -72,6 +73,129 @@ def test_entry_must_name_a_node() -> None:
     spec = graph([gen("alpha")], [("alpha", "END")], entry="alpah")
     err = at(spec, "entry")
     assert (err.msg, err.hint) == ("no node 'alpah'", "did you mean 'alpha'?")
+
+
+# -- several entries -----------------------------------------------------------------------------------------------
+
+
+def two_entries(meet: dict[str, Any], entry: list[str] | None = None, **top: Any) -> GraphSpec:
+    """Entries a and b (two models) meeting at ``meet``, which ends the graph."""
+    nodes = [gen("a", model="sim/llama-3.2-1b"), gen("b"), meet]
+    edges: list[Any] = [("a", meet["id"]), ("b", meet["id"]), (meet["id"], "END")]
+    return graph(nodes, edges, entry=entry or ["a", "b"], **top)
+
+
+def test_entries_meeting_at_an_aggregator_are_valid() -> None:
+    assert_valid(two_entries({"id": "f", "kind": "fuse", "model": M, "reads": ["a", "b"]}))
+    for aggregator in ("vote", "select", "join"):
+        node = {"id": "f", "kind": aggregator, "reads": ["a", "b"], **({"model": M} if aggregator == "select" else {})}
+        assert_valid(two_entries(node))
+    assert_valid(two_entries(gen("f", reads=["a", "b"], join="all")))
+
+
+def test_entries_meeting_at_a_plain_node_need_a_join_as_any_fan_in() -> None:
+    err = at(two_entries(gen("f", reads=["a"])), "nodes[2].join")
+    assert err.msg == "'f' is reached by edges[0] and edges[1], which can both fire in one run, but declares no join"
+    assert err.hint is not None and "join: all" in err.hint
+
+
+def test_reading_two_entries_needs_a_join() -> None:
+    # a and b run in parallel; c after a reads both, so it must say how it waits for b.
+    nodes = [gen("a"), gen("b"), gen("c", reads=["a", "b"]), {"id": "v", "kind": "vote", "reads": ["b", "c"]}]
+    edges: list[Any] = [("a", "c"), ("b", "v"), ("c", "v"), ("v", "END")]
+    spec = graph(nodes, edges, entry=["a", "b"])
+    assert at(spec, "nodes[2].join").msg == "'c' reads 'a' and 'b', which run in parallel, but declares no join"
+
+
+def test_two_entries_cannot_both_end_the_graph() -> None:
+    spec = graph([gen("a"), gen("b")], [("a", "END"), ("b", "END")], entry=["a", "b"])
+    assert "can both end the graph" in at(spec, "edges[1].to").msg
+
+
+def test_an_unknown_entry_in_a_list_is_reported_at_its_item() -> None:
+    err = at(two_entries({"id": "f", "kind": "vote", "reads": ["a", "b"]}, ["a", "bb"]), "entry[1]")
+    assert (err.msg, err.hint) == ("no node 'bb'", "did you mean 'b'?")
+
+
+def test_an_entry_listed_twice() -> None:
+    spec = two_entries({"id": "f", "kind": "vote", "reads": ["a", "b"]}, ["a", "b", "a"])
+    err = at(spec, "entry[2]")
+    assert (err.msg, err.hint) == ("duplicate entry 'a' (first at entry[0])", "list each entry once")
+
+
+def test_an_empty_entry_list_is_refused_when_parsed() -> None:
+    data = two_entries({"id": "f", "kind": "vote", "reads": ["a", "b"]}).model_dump(by_alias=True)
+    with pytest.raises(ConfigError) as info:
+        loads(yaml.safe_dump({**data, "entry": []}), pool=fixture_pool())
+    assert [(e.loc, e.msg) for e in info.value.errors] == [
+        ("entry", "expected a node id or a non-empty list of node ids, got []")
+    ]
+
+
+def test_a_spawn_child_template_cannot_be_an_entry() -> None:
+    spec = graph(
+        [
+            gen("a"),
+            {"id": "plan", "kind": "spawn", "width": 2, "child": "search"},
+            gen("search"),
+            {"id": "collect", "kind": "join", "reads": ["plan"]},
+            {"id": "v", "kind": "vote", "reads": ["a", "collect"]},
+        ],
+        [("a", "v"), ("plan", "collect"), ("collect", "v"), ("v", "END")],
+        entry=["a", "plan", "search"],
+    )
+    assert at(spec, "entry[2]").msg == "'search' is the child template of spawn 'plan'"
+    # Without the template, a spawn may itself be an entry, running beside a.
+    assert_valid(spec.model_copy(update={"entry": ["a", "plan"]}))
+
+
+def test_an_entry_downstream_of_another_would_run_twice() -> None:
+    spec = two_entries({"id": "f", "kind": "vote", "reads": ["a", "b"]}, ["a", "b", "f"])
+    err = at(spec, "entry[2]")
+    assert err.msg == "entry 'f' also runs after 'a' (edges[0]), so it would run twice in one pass"
+    assert err.hint == "drop 'f' from entry to start it after 'a', or remove edges[0]"
+
+
+def test_a_loop_back_to_an_entry_is_a_loop_not_a_second_start() -> None:
+    # f sends b round again while a critique of f rejects: the edge into entry b closes a guarded loop.
+    nodes = [
+        gen("a"),
+        gen("b"),
+        {"id": "f", "kind": "fuse", "model": M, "reads": ["a", "b"]},
+        {"id": "c", "kind": "critique", "model": M, "target": "f"},
+    ]
+    edges: list[Any] = [
+        ("a", "f"),
+        ("b", "f"),
+        ("f", "c"),
+        {"from": "c", "to": "b", "when": {"verdict": "rejected", "of": "c"}},
+        ("c", "END"),
+    ]
+    spec = graph(nodes, edges, entry=["a", "b"])
+    assert_valid(spec)
+    flow = analyze(spec)
+    assert flow.back_edges == {3} and flow.loop_edges == {3}
+    assert flow.parallel("a", "b") and not flow.parallel("b", "f")
+
+
+def test_unreachable_from_several_entries() -> None:
+    spec = graph(
+        [gen("a"), gen("b"), {"id": "v", "kind": "vote", "reads": ["a", "b"]}, gen("x")],
+        [("a", "v"), ("b", "v"), ("v", "END"), ("x", "END")],
+        entry=["a", "b"],
+    )
+    assert at(spec, "nodes[3]").msg == "node 'x' is not reachable from the entries 'a', 'b'"
+
+
+def test_entries_count_against_max_width() -> None:
+    nodes = [gen(f"e{i}") for i in range(3)] + [{"id": "v", "kind": "vote", "reads": ["e0", "e1", "e2"]}]
+    edges: list[Any] = [(f"e{i}", "v") for i in range(3)] + [("v", "END")]
+    err = at(graph(nodes, edges, entry=["e0", "e1", "e2"], limits={"max_width": 2}), "entry[2]")
+    assert (err.msg, err.hint) == (
+        "the graph starts at 3 entries, more than limits.max_width = 2",
+        "raise limits.max_width",
+    )
+    assert_valid(graph(nodes, edges, entry=["e0", "e1", "e2"], limits={"max_width": 3}))
 
 
 def test_dangling_edges_name_the_closest_node() -> None:
