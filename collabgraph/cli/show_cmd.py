@@ -128,7 +128,8 @@ def _flatten(spec: GraphSpec, view: _View, prefix: str, aliases: dict[str, str],
                 child = node.child.graph
                 view.groups[key] = child.name
                 _flatten(child, view, f"{key}/", aliases, key)
-                view.arrows.append(_Arrow(key, f"{key}/{child.entry}", spawn_label, "spawn"))
+                for child_entry in child.entries:
+                    view.arrows.append(_Arrow(key, f"{key}/{child_entry}", spawn_label, "spawn"))
             else:
                 view.arrows.append(_Arrow(key, prefix + node.child, spawn_label, "spawn"))
     for k in flow.edge_ids:
@@ -177,7 +178,7 @@ def _text_body(spec: GraphSpec, indent: str, inherited: dict[str, str]) -> list[
         f"max_concurrency {limits.max_concurrency}"
         + (f", recursion_limit {limits.recursion_limit}" if limits.recursion_limit is not None else "")
     )
-    lines.append(f"{indent}entry: {spec.entry}")
+    lines.append(f"{indent}entry: {', '.join(spec.entries)}")
     lines.append(f"{indent}nodes:")
     for node, data in zip(spec.nodes, to_data(spec)["nodes"], strict=True):
         head: list[str] = [node.kind]
@@ -226,7 +227,7 @@ def graph_mermaid(spec: GraphSpec) -> str:
         ids[box.key] = f"n{len(ids)}"
     for i, end in enumerate(view.ends):
         ids[end] = "done" if i == 0 else f"done{i}"
-    lines = ["flowchart TD", f'  start(["{_mermaid_text(spec.name)}"]) --> {ids[spec.entry]}']
+    lines = ["flowchart TD", *(f'  start(["{_mermaid_text(spec.name)}"]) --> {ids[e]}' for e in spec.entries)]
 
     def box_line(box: _Box, indent: str) -> str:
         parts = [f"<b>{_mermaid_text(box.node_id)}</b>", _mermaid_text(box.kind)]

@@ -184,3 +184,11 @@ def test_every_condition_reads_as_words() -> None:
 )
 def test_condition_words(cond: Condition, words: str) -> None:
     assert describe_condition(cond, "src") == words
+
+
+def test_a_graph_with_several_entries_shows_each() -> None:
+    spec = load(REPO_ROOT / "tests" / "graphs" / "fixtures" / "parallel_entries.yaml")
+    assert "entry: a, b" in graph_text(spec)
+    mermaid = graph_mermaid(spec)
+    starts = [line for line in mermaid.splitlines() if line.strip().startswith("start(")]
+    assert len(starts) == 2 and starts[0] != starts[1]
