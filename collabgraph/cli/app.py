@@ -302,7 +302,7 @@ def validate(
 
 @app.command("schema")
 def schema(
-    which: Annotated[str, typer.Argument(help="Which schema: graph.")] = "graph",
+    which: Annotated[str, typer.Argument(help="Which schema: graph or search.")] = "graph",
 ) -> None:
     """Print the JSON Schema of a file format (for editors: yaml-language-server)."""
     from collabgraph.cli.graph_cmds import print_schema

@@ -11,7 +11,7 @@ from collabgraph.errors import ConfigError, ErrorItem, UnknownNameError
 
 __all__ = ["SCHEMAS", "print_schema", "validate_paths"]
 
-SCHEMAS = ("graph",)
+SCHEMAS = ("graph", "search")
 
 
 def _check_file(path: Path, pool: Any) -> list[ErrorItem]:
@@ -63,9 +63,24 @@ def validate_paths(paths: list[Path], fmt: str, models: Path | None) -> int:
 
 
 def print_schema(which: str) -> None:
-    """Print the JSON Schema named ``which`` (``graph``: graph files, ``collabgraph.graph/v1``)."""
+    """Print the JSON Schema named ``which`` (``graph``: graph files, ``collabgraph.graph/v1``; ``search``: search
+    spaces, ``collabgraph.search/v1``)."""
     if which not in SCHEMAS:
         raise UnknownNameError("schema", which, SCHEMAS)
+    if which == "search":
+        import json
+
+        from collabgraph.optimizers.space import SEARCH_SCHEMA, SearchSpace
+
+        body = SearchSpace.model_json_schema(mode="validation")
+        schema = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "urn:collabgraph:schema:search:v1",
+            **body,
+            "title": f"collabgraph search space ({SEARCH_SCHEMA})",
+        }
+        sys.stdout.write(json.dumps(schema, indent=2, ensure_ascii=False) + "\n")
+        return
     from collabgraph.graphs.schema import graph_schema_text
 
     sys.stdout.write(graph_schema_text())

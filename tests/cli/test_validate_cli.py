@@ -36,3 +36,12 @@ def test_schema_prints_the_graph_json_schema(run_cli: RunCli) -> None:
     proc = run_cli("schema", "graph")
     assert proc.returncode == 0
     assert json.loads(proc.stdout)["$id"] == "urn:collabgraph:schema:graph:v1"
+
+
+def test_schema_prints_the_search_space_json_schema(run_cli: RunCli) -> None:
+    proc = run_cli("schema", "search")
+    assert proc.returncode == 0, proc.stderr
+    schema = json.loads(proc.stdout)
+    assert schema["$id"] == "urn:collabgraph:schema:search:v1"
+    assert {"task", "models", "roles", "limits", "budget", "objective"} <= set(schema["properties"])
+    assert set(schema["required"]) >= {"schema", "name", "task", "models"}
