@@ -85,9 +85,11 @@ class Design(BaseModel):
     def canonical(self) -> Design:
         """The representative design of the graph this one decodes to: unused slots reset, unused edges removed,
         roles of sources set to ``assistant`` (``assistant`` with inputs reads them as a ``fuser`` does), and the
-        model of model-free roles set to the first slot's default."""
+        model of model-free roles set to the first kept slot's model."""
         st = self.structure()
-        default = self.slots[0].model
+        # The first kept slot (a source) is part of the graph; slot 0 may be unused, and its model must not
+        # change the key.
+        default = self.slots[st.kept[0]].model
         slots: list[Slot] = []
         for j, slot in enumerate(self.slots):
             if j not in st.inputs:
@@ -202,7 +204,7 @@ def _designs(space: SearchSpace) -> Iterator[Design]:
     if "fuser" not in combining:
         combining.insert(0, "fuser")
     for mask in range(1 << len(pairs)):
-        edges = tuple(p for b, p in enumerate(pairs) if mask >> b & 1)
+        edges = tuple(sorted(p for b, p in enumerate(pairs) if mask >> b & 1))
         skeleton = Design(slots=tuple(Slot(model=models[0]) for _ in range(n)), edges=edges)
         st = skeleton.structure()
         if tuple(sorted((i, j) for j, ins in st.inputs.items() for i in ins)) != edges:
