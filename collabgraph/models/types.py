@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["Candidate", "Completion", "OfflineMeta", "OfflineRequest", "OfflineSample", "Role", "Usage"]
 
-Role = Literal["answer", "critique", "refine", "fuse", "select", "plan", "localize", "patch"]
-"""What a call asks of a model; the offline pools use it to decide how to behave."""
+Role = Literal["answer", "critique", "refine", "fuse", "select", "plan", "localize", "patch", "optimize"]
+"""What a call asks of a model; the offline pools use it to decide how to behave. ``optimize`` is the optimizer
+LLM of a graph search (Agent-REINFORCE) reading trials and proposing a new distribution over graphs."""
 
 
 class Usage(BaseModel):

@@ -1,6 +1,7 @@
 """Search a space of collaboration graphs for the best one within a budget: search spaces, designs, budgets, the
 driver, and the optimizers behind one ask/tell interface (agent-reinforce, random, tpe, exhaustive, reinforce)."""
 
+from collabgraph.optimizers.agent_reinforce import AgentReinforce, GraphDistribution
 from collabgraph.optimizers.base import Measures, Optimizer, Priors, Trial, TrialStatus
 from collabgraph.optimizers.budget import BudgetError, CostModel, Observation, Repair, alone, measure, repair
 from collabgraph.optimizers.design import Design, Slot, Structure, count_designs, designs_from, enumerate_designs
@@ -33,6 +34,7 @@ from collabgraph.optimizers.space import (
     loads_space,
 )
 from collabgraph.optimizers.tpe import TPE
+from collabgraph.optimizers.updates import InvalidUpdate, ProbabilityUpdate, parse_update
 
 __all__ = [
     "EXHAUSTIVE_CAP",
@@ -41,6 +43,7 @@ __all__ = [
     "ROLES",
     "SEARCH_SCHEMA",
     "TPE",
+    "AgentReinforce",
     "BestGraph",
     "Budget",
     "BudgetError",
@@ -49,12 +52,15 @@ __all__ = [
     "Evaluation",
     "Exhaustive",
     "FrontPoint",
+    "GraphDistribution",
+    "InvalidUpdate",
     "Measures",
     "Observation",
     "Optimizer",
     "OptimizerName",
     "OptimizerSettings",
     "Priors",
+    "ProbabilityUpdate",
     "RandomSearch",
     "Reinforce",
     "Repair",
@@ -79,6 +85,7 @@ __all__ = [
     "measure",
     "optimize",
     "pareto_front",
+    "parse_update",
     "plot_best_so_far",
     "plot_front",
     "repair",

@@ -5,6 +5,8 @@ per-(model, question) latent, whether the sample is right; picks a wrong answer 
 list of plausible wrong answers (``answers``) when it is not; and writes text in the task's format (``text``),
 with token counts and virtual latency. Roles other than ``answer`` react to the candidates in the metadata
 (``context``). The question and its gold answer come only from ``request.meta``; the prompt is only counted.
+The ``optimize`` role stands in for an optimizer LLM with a heuristic (``optimize``): it reads the trials and the
+current distribution from ``meta.extra``, not from the prompt.
 
 Latency of one sample (virtual seconds)::
 
@@ -39,6 +41,7 @@ from collabgraph.models.sim.context import (
 )
 from collabgraph.models.sim.draws import mix_latent, rng, unit
 from collabgraph.models.sim.irt import Ability, knowledge_latent, percentile
+from collabgraph.models.sim.optimize import OPTIMIZE_FORMAT, optimize_problems, optimize_text
 from collabgraph.models.sim.repair import (
     DEFAULT_TOP_K,
     LOCALIZE_BONUS_LOGIT,
@@ -81,11 +84,22 @@ PREFILL_SPEEDUP = 20.0
 """Prompt tokens are processed this many times faster than completion tokens are generated (prefill is one
 batched forward pass; decode is one pass per token)."""
 
-SUPPORTED_ROLES: tuple[Role, ...] = ("answer", "fuse", "refine", "select", "critique", "plan", "localize", "patch")
+SUPPORTED_ROLES: tuple[Role, ...] = (
+    "answer",
+    "fuse",
+    "refine",
+    "select",
+    "critique",
+    "plan",
+    "localize",
+    "patch",
+    "optimize",
+)
 """Roles the simulator answers. ``localize`` and ``patch`` (software repair) read ``meta.extra``: ``location``
 (the gold ``path::function``), ``files``, optionally ``functions`` and ``top_k`` (localize) and ``localized``
 (patch: the top location it was given; ``attempt``: how many failed attempts it has read the test output
-of); see ``repair``."""
+of); see ``repair``. ``optimize`` (Agent-REINFORCE's optimizer LLM, a heuristic) reads ``current``, ``trials`` and
+``attempt`` from ``meta.extra`` and needs ``answer_format`` ``json`` and no gold answer; see ``optimize``."""
 
 CODING_TASK = "humaneval"
 """Repair roles on a task the model has no published score for use its score on this task as its coding
@@ -206,6 +220,9 @@ class SimBackend:
             raise SimError(
                 f"{where}: role {meta.role!r} is not simulated; supported roles: {', '.join(SUPPORTED_ROLES)}"
             )
+        if meta.role == "optimize":
+            self._check_optimize(where, spec, meta)
+            return
         if meta.answer_format not in ANSWER_FORMATS:
             raise SimError(
                 f"{where}: meta.answer_format {meta.answer_format!r} is unknown; expected one of "
@@ -224,6 +241,32 @@ class SimBackend:
         steps = meta.extra.get("subtasks", DEFAULT_PLAN_STEPS)
         if meta.role == "plan" and (not isinstance(steps, int) or not 1 <= steps <= 5):
             raise SimError(f"{where}: meta.extra['subtasks'] must be an integer from 1 to 5, got {steps!r}")
+
+    def _check_optimize(self, where: str, spec: ModelSpec, meta: OfflineMeta) -> None:
+        if meta.answer_format != OPTIMIZE_FORMAT:
+            raise SimError(
+                f"{where}: role 'optimize' writes JSON; meta.answer_format must be {OPTIMIZE_FORMAT!r}, "
+                f"got {meta.answer_format!r}"
+            )
+        if not meta.example_id:
+            raise SimError(f"{spec.name or spec.litellm_id}: meta.example_id is empty")
+        problems = optimize_problems(meta.extra)
+        if problems:
+            raise SimError(f"{where}: role 'optimize': " + "; ".join(problems))
+        self.optimizer_skill(spec)
+
+    def optimizer_skill(self, spec: ModelSpec) -> float:
+        """A model's skill as an optimizer LLM (``optimize`` role), 0 … 1: the mean of its published accuracies
+        over every task it has (general ability, not the searched task's: reading a results table is not solving
+        the task); 1 for the oracle."""
+        if spec.litellm_id == ORACLE_ID:
+            return 1.0
+        if not spec.scores:
+            raise SimError(
+                f"{spec.name or spec.litellm_id}: a sim model needs published scores to calibrate to; add "
+                "'scores: {gsm8k: {accuracy: 0.8, source: <citation>}, …}' to its pool entry"
+            )
+        return sum(s.accuracy for s in spec.scores.values()) / len(spec.scores)
 
     @staticmethod
     def _check_repair(where: str, meta: OfflineMeta) -> None:
@@ -250,6 +293,20 @@ class SimBackend:
     def decide(self, spec: ModelSpec, request: OfflineRequest, k: int) -> Decision:
         """Sample ``k`` of ``request``: whether it is right, the answer it states, and (lazily) its text."""
         meta = request.meta
+        if meta.role == "optimize":
+            skill = self.optimizer_skill(spec)
+            # The whole history seeds the draws (a new step is a new reply; a re-ask is a fresh draw via
+            # extra['attempt']); at temperature 0 the same request always gets the same reply.
+            key: tuple[object, ...] = (
+                "optimize",
+                request.seed,
+                spec.litellm_id,
+                meta.example_id,
+                _fingerprint(meta.extra),
+            )
+            if request.temperature > 0:
+                key += (k,)
+            return Decision(correct=None, answer=None, render=lambda: optimize_text(meta.extra, skill, rng(*key)))
         if meta.role == "plan":
             steps = int(meta.extra.get("subtasks", DEFAULT_PLAN_STEPS))
             return Decision(correct=None, answer=None, render=lambda: plan_text(meta.answer_format, steps))
