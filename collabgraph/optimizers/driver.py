@@ -169,7 +169,8 @@ class _Log:
         self.records = read_jsonl(run_dir.events_path) if run_dir.events_path.exists() else []
         self.trials = {r["number"]: r for r in self.records if r.get("event") == "trial"}
         self.calibration = {r["model"]: r for r in self.records if r.get("event") == "calibration"}
-        self.updates = sum(1 for r in self.records if r.get("event") == "optimizer")
+        # The last optimizer step logged: a replay writes only the steps after it.
+        self.updates = max((int(r.get("step", 0)) for r in self.records if r.get("event") == "optimizer"), default=0)
         self.tests = {r["key"]: r for r in self.records if r.get("event") == "test"}
         from collabgraph.runs.rundir import JsonlWriter
 
@@ -446,7 +447,7 @@ async def _search(
         step += 1
         for event in optimizer.drain_events():
             if step > log.updates:
-                log.write({"event": "optimizer", "step": step, **event})
+                log.write({**event, "event": "optimizer", "type": event.get("event", "update"), "step": step})
     return await _finish(
         space,
         pool,

@@ -168,3 +168,35 @@ def test_repair_drops_the_weakest_small_model_first() -> None:
     tight = space(models=[BIG], budget={"flops": 1e12})
     out = repair(alone(tight, BIG), CostModel(tight, pool), priors)
     assert out.design is None and "flops" in out.over
+
+
+async def test_agent_reinforce_with_an_unreliable_optimizer_model_never_dies(tmp_path: Path) -> None:
+    # The 1B model writes malformed updates often: re-asked, then a numeric step, and every step is logged.
+    sp = space(
+        limits={"nodes": 3},
+        optimizer={"name": "agent-reinforce", "model": "sim/llama-3.2-1b", "retries": 0, "batch": 1},
+    )
+    result = await optimize(
+        sp,
+        default_pool(),
+        SearchSettings(optimizer="agent-reinforce", evaluations=12, seed=0, out=tmp_path / "run"),
+        cache=CallCache(tmp_path / "c.sqlite"),
+    )
+    assert result.update == "textual" and result.evaluations == 12 and result.best is not None
+    log = events(tmp_path / "run")
+    updates = [e for e in log if e["event"] == "optimizer" and e["type"] == "update"]
+    assert [u["step"] for u in updates] == list(range(1, len(updates) + 1))
+    assert {u["kind"] for u in updates} == {"textual", "numeric"}  # with no re-ask, each garbage reply is a numeric step
+    assert any(e["event"] == "optimizer" and e["type"] == "update_attempt" for e in log)
+    assert any(e["event"] == "call" and e["trial"] is None and e["model"] == "sim/llama-3.2-1b" for e in log)
+    # A rerun replays the same steps from the log and the cache: nothing new, nothing logged twice.
+    again = await optimize(
+        sp,
+        default_pool(),
+        SearchSettings(optimizer="agent-reinforce", evaluations=12, seed=0, out=tmp_path / "run"),
+        cache=CallCache(tmp_path / "c.sqlite"),
+    )
+    assert again.new_evaluations == 0 and again.best == result.best
+    assert len([e for e in events(tmp_path / "run") if e["event"] == "optimizer" and e["type"] == "update"]) == len(
+        updates
+    )
