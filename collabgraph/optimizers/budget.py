@@ -233,22 +233,25 @@ def measure(results: Sequence[GraphExampleResult]) -> Measures:
 
 @dataclass(frozen=True)
 class Repair:
-    """The outcome of fitting a design to the budget: the design that fits (None when none does), whether nodes
-    were dropped, which slots, and the estimate of what will run."""
+    """The outcome of fitting a design to the budget: the design that fits, in the proposal's slot numbers (None
+    when none does), whether nodes were dropped, which (``"[1] assistant sim/llama-3.2-1b"``), and the estimate of
+    what will run (or of the last design tried)."""
 
     design: Design | None
     repaired: bool
-    dropped: tuple[int, ...]
+    dropped: tuple[str, ...]
     estimate: Measures
     over: Mapping[str, float]
 
 
 def repair(design: Design, costs: CostModel, priors: Priors) -> Repair:
     """Fit ``design`` to the budget. Over budget, drop the least useful node — the kept non-output slot on the model
-    with the lowest prior accuracy, smallest first — and try again, until it fits or only the output is left."""
+    with the lowest prior accuracy, smallest first — and try again, until it fits or only the output is left. The
+    repaired design keeps the proposal's slot numbers, so an optimizer can credit the choices that really ran."""
     limits = costs.space.budget.limits()
-    current = design.canonical()
-    dropped: list[int] = []
+    st = design.structure()
+    current = Design(slots=design.slots, edges=tuple(sorted((i, j) for j in st.kept for i in st.inputs[j])))
+    dropped: list[str] = []
     while True:
         est = costs.estimate(current)
         over = est.over(limits)
@@ -259,10 +262,10 @@ def repair(design: Design, costs: CostModel, priors: Priors) -> Repair:
         candidates = [j for j in st.kept if j != out]
         if not candidates:
             return Repair(None, bool(dropped), tuple(dropped), est, over)
-
         victim = min(candidates, key=lambda j: _usefulness(current, st.inputs[j], j, priors))
-        dropped.append(victim)
-        edges = tuple((i, k) for i, k in current.edges if victim not in (i, k))
+        role, model, _ = current.label(victim, bool(st.inputs[victim]))
+        dropped.append(f"[{victim}] {role}{' ' + model if model else ''}")
+        edges = {(i, k) for i, k in current.edges if victim not in (i, k)}
         # Re-wire: the victim's readers read what it read, so the graph stays connected through it.
-        bridged = {(i, k) for i, v in current.edges if v == victim for vv, k in current.edges if vv == victim}
-        current = Design(slots=current.slots, edges=tuple(sorted(set(edges) | bridged))).canonical()
+        edges |= {(i, k) for i, v in current.edges if v == victim for vv, k in current.edges if vv == victim}
+        current = Design(slots=current.slots, edges=tuple(sorted(edges)))

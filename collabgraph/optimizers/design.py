@@ -82,24 +82,37 @@ class Design(BaseModel):
             counts[d] = counts.get(d, 0) + 1
         return Structure(kept=kept, inputs=inputs, layer=layer, width=max(counts.values()), depth=len(counts))
 
+    def label(self, j: int, has_inputs: bool) -> tuple[str, str, int]:
+        """Slot ``j``'s effective (role, model, samples): sources answer, ``assistant`` with inputs fuses, a vote
+        has no model, and only answering slots draw several samples."""
+        slot = self.slots[j]
+        role: Role = "assistant" if not has_inputs else ("fuser" if slot.role == "assistant" else slot.role)
+        return role, "" if role in _MODEL_FREE else slot.model, slot.samples if not has_inputs else 1
+
     def canonical(self) -> Design:
-        """The representative design of the graph this one decodes to: unused slots reset, unused edges removed,
-        roles of sources set to ``assistant`` (``assistant`` with inputs reads them as a ``fuser`` does), and the
-        model of model-free roles set to the first kept slot's model."""
+        """The representative design of the graph this one decodes to. Unused slots and edges are dropped, roles,
+        models and samples take their effective values (see ``label``), and the kept slots are renumbered into the
+        last positions in a canonical order — by layer, then by what they compute (their inputs, recursively) and
+        who reads them — so that designs differing only in which free slot holds a node, or in the order of
+        interchangeable nodes, share one canonical form and one key. The output stays last."""
         st = self.structure()
-        # The first kept slot (a source) is part of the graph; slot 0 may be unused, and its model must not
-        # change the key.
-        default = self.slots[st.kept[0]].model
-        slots: list[Slot] = []
-        for j, slot in enumerate(self.slots):
-            if j not in st.inputs:
-                slots.append(Slot(role="assistant", model=default, samples=1))
-                continue
-            role: Role = "assistant" if not st.inputs[j] else ("fuser" if slot.role == "assistant" else slot.role)
-            model = default if role in _MODEL_FREE else slot.model
-            samples = slot.samples if not st.inputs[j] else 1
-            slots.append(Slot(role=role, model=model, samples=samples))
-        edges = tuple(sorted((i, j) for j, ins in st.inputs.items() for i in ins))
+        n = len(self.slots)
+        labels = {j: self.label(j, bool(st.inputs[j])) for j in st.kept}
+        up: dict[int, tuple[object, ...]] = {}
+        for j in st.kept:
+            up[j] = (labels[j], tuple(sorted((up[i] for i in st.inputs[j]), key=repr)))
+        down: dict[int, tuple[object, ...]] = {}
+        for j in reversed(st.kept):
+            readers = [k for k in st.kept if j in st.inputs[k]]
+            down[j] = tuple(sorted(((labels[k], down[k]) for k in readers), key=repr))
+        order = sorted(st.kept, key=lambda j: (j == n - 1, st.layer[j], repr(up[j]), repr(down[j]), j))
+        pos = {j: n - len(order) + r for r, j in enumerate(order)}
+        default = labels[order[0]][1]  # a source's model: unused slots and votes carry it, so it adds nothing
+        slots = [Slot(role="assistant", model=default, samples=1) for _ in range(n)]
+        for j in st.kept:
+            role, model, samples = labels[j]
+            slots[pos[j]] = Slot(role=role, model=model or default, samples=samples)
+        edges = tuple(sorted((pos[i], pos[j]) for j in st.kept for i in st.inputs[j]))
         return Design(slots=tuple(slots), edges=edges)
 
     def key(self) -> str:
@@ -113,16 +126,15 @@ class Design(BaseModel):
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
     def describe(self) -> str:
-        """One line a person (or an optimizer LLM) can read: ``[0] assistant llama-3.2-1b ×3 → [3] fuser …``."""
-        st = self.canonical().structure()
+        """One line a person (or an optimizer LLM) can read, in this design's own slot numbers:
+        ``[0] assistant sim/llama-3.2-1b x3; [3] fuser sim/llama-3.1-8b <- 0``."""
+        st = self.structure()
         parts = []
         for j in st.kept:
-            slot = self.slots[j]
-            role = "assistant" if not st.inputs[j] else ("fuser" if slot.role == "assistant" else slot.role)
-            model = "" if role in _MODEL_FREE else f" {slot.model}"
-            samples = f" x{slot.samples}" if slot.samples > 1 and not st.inputs[j] else ""
+            role, model, samples = self.label(j, bool(st.inputs[j]))
+            times = f" x{samples}" if samples > 1 else ""
             reads = f" <- {','.join(map(str, st.inputs[j]))}" if st.inputs[j] else ""
-            parts.append(f"[{j}] {role}{model}{samples}{reads}")
+            parts.append(f"[{j}] {role}{' ' + model if model else ''}{times}{reads}")
         return "; ".join(parts)
 
     def within_limits(self, space: SearchSpace) -> list[str]:

@@ -384,7 +384,7 @@ async def _search(
     if cheapest_cost.over(limits):
         over = ", ".join(f"{k} {v:.4g} > {limits[k]:.4g}" for k, v in cheapest_cost.over(limits).items())
         raise BudgetError(
-            f"no graph of {space.name!r} fits the budget: the cheapest, {cheapest.describe()}, is estimated at "
+            f"no graph of {space.name!r} fits the budget: the cheapest, {cheapest.canonical().describe()}, is estimated at "
             f"{_fmt_measures(cheapest_cost)} per query ({over}); raise the budget or add cheaper models"
         )
 
@@ -508,7 +508,7 @@ async def _trial(
             [],
         )
     key = fit.design.key()
-    reason = f"repaired: dropped slots {list(fit.dropped)} to fit the budget" if fit.repaired else ""
+    reason = f"repaired: dropped {', '.join(fit.dropped)} to fit the budget" if fit.repaired else ""
     seen = evaluated.get(key)
     if seen is not None:  # the same graph ran before: its result is told again, nothing runs or is paid
         return seen.model_copy(
@@ -572,7 +572,7 @@ async def _finish(
     path = run_dir.path
     axis = _axis(space)
     unique = list(evaluated.values())
-    points = [_point(t, t.evaluated.describe() if t.evaluated else "") for t in unique if t.status == "ok"]
+    points = [_point(t, t.evaluated.canonical().describe() if t.evaluated else "") for t in unique if t.status == "ok"]
     front = pareto_front(points, axis)
     write_front_csv(path / "pareto.csv", front)
     _write_trials_csv(path / "trials.csv", trials)
@@ -609,7 +609,7 @@ async def _finish(
         reproduce = f"collabgraph run {path / 'best.yaml'} --task {space.task.name} {test_opts or dev_opts} --seed {space.task.seed}"
         header = (
             f"# Found by `collabgraph optimize` ({settings.optimizer}, seed {settings.seed}) over {space.name!r}:\n"
-            f"# {best_trial.evaluated.describe()}\n"
+            f"# {best_trial.evaluated.canonical().describe()}\n"
             f"# dev accuracy {best_trial.accuracy:.4f} on {best_trial.examples} examples"
             + (
                 f"; test accuracy {test_record['accuracy']:.4f} on {test_record['examples']}"
@@ -623,7 +623,7 @@ async def _finish(
         best = BestGraph(
             graph=str(path / "best.yaml"),
             key=best_trial.key or "",
-            description=best_trial.evaluated.describe(),
+            description=best_trial.evaluated.canonical().describe(),
             dev_accuracy=best_trial.accuracy or 0.0,
             test_accuracy=test_record["accuracy"],
             test_examples=int(test_record["examples"]),
@@ -649,7 +649,7 @@ async def _finish(
         repaired=sum(t.repaired for t in trials),
         over_budget=sum(t.status == "over_budget" for t in unique),
         budget=space.budget.limits(),
-        cheapest={"graph": cheapest.describe(), **cheapest_cost.model_dump()},
+        cheapest={"graph": cheapest.canonical().describe(), **cheapest_cost.model_dump()},
         best=best,
         pareto_axis=axis,
         pareto=front,

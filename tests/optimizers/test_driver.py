@@ -162,7 +162,7 @@ def test_repair_drops_the_weakest_small_model_first() -> None:
     d = Design(slots=(Slot(model=SMALL), Slot(model=BIG), Slot(role="fuser", model=MID)), edges=((0, 2), (1, 2)))
     fit = repair(d, costs, priors)
     assert costs.estimate(d).flops > 2e13
-    assert fit.repaired and fit.dropped[0] == 0
+    assert fit.repaired and fit.dropped[0] == f"[0] assistant {SMALL}"
     assert fit.design is None or costs.estimate(fit.design).flops <= 2e13
     # Only the output left and still over: rejected.
     tight = space(models=[BIG], budget={"flops": 1e12})
@@ -186,7 +186,10 @@ async def test_agent_reinforce_with_an_unreliable_optimizer_model_never_dies(tmp
     log = events(tmp_path / "run")
     updates = [e for e in log if e["event"] == "optimizer" and e["type"] == "update"]
     assert [u["step"] for u in updates] == list(range(1, len(updates) + 1))
-    assert {u["kind"] for u in updates} == {"textual", "numeric"}  # with no re-ask, each garbage reply is a numeric step
+    assert {u["kind"] for u in updates} == {
+        "textual",
+        "numeric",
+    }  # with no re-ask, each garbage reply is a numeric step
     assert any(e["event"] == "optimizer" and e["type"] == "update_attempt" for e in log)
     assert any(e["event"] == "call" and e["trial"] is None and e["model"] == "sim/llama-3.2-1b" for e in log)
     # A rerun replays the same steps from the log and the cache: nothing new, nothing logged twice.
