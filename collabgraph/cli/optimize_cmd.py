@@ -74,6 +74,13 @@ def optimize_cmd(
     return result
 
 
+def _with_ci(accuracy: float, n: int) -> str:
+    from collabgraph.runs.metrics import wilson_ci
+
+    low, high = wilson_ci(accuracy * n, n)
+    return f"{accuracy:.4f}  95% CI {low:.3f}–{high:.3f}, {n} examples"
+
+
 def render_result(result: SearchResult) -> None:
     """The search's outcome as tables: the run, the best graph, and the Pareto front."""
     fields = [
@@ -101,12 +108,10 @@ def render_result(result: SearchResult) -> None:
             [
                 ("graph", best.graph),
                 ("design", best.description),
-                ("dev accuracy", f"{best.dev_accuracy:.4f}"),
+                ("dev accuracy", _with_ci(best.dev_accuracy, best.dev_examples) + " (the search chose it on these)"),
                 (
                     "test accuracy",
-                    f"{best.test_accuracy:.4f} ({best.test_examples} examples)"
-                    if best.test_accuracy is not None
-                    else "n/a",
+                    _with_ci(best.test_accuracy, best.test_examples) if best.test_accuracy is not None else "n/a",
                 ),
                 (
                     "per query",

@@ -60,6 +60,7 @@ class BestGraph(BaseModel):
     key: str
     description: str
     dev_accuracy: float
+    dev_examples: int
     test_accuracy: float | None
     test_examples: int
     mean_cost_usd: float
@@ -625,6 +626,7 @@ async def _finish(
             key=best_trial.key or "",
             description=best_trial.evaluated.canonical().describe(),
             dev_accuracy=best_trial.accuracy or 0.0,
+            dev_examples=best_trial.examples,
             test_accuracy=test_record["accuracy"],
             test_examples=int(test_record["examples"]),
             mean_cost_usd=m.usd,

@@ -90,7 +90,10 @@ def plot_front(
     if limit is not None:
         ax.axvline(limit, color="k", ls="--", lw=0.8, label="budget")
     if axis == "flops":
+        from matplotlib.ticker import NullFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels on a short log axis overlap
     ax.set_xlabel(
         {"flops": "FLOPs per query", "usd": "USD per query", "latency_s": "latency per query (s)"}.get(axis, axis)
     )
