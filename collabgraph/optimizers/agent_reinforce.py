@@ -125,7 +125,7 @@ ROLE_PRIOR_WEIGHTS: dict[Role, float] = {"fuser": 2.0, "assistant": 1.0, "critic
 """Initial role weights of a slot (normalised over the space's roles): fusing the answers it reads is the
 paper's aggregator and the likeliest role."""
 
-MAX_DRAWS = 64
+MAX_DRAWS = 256
 """Draws ``ask`` makes for one design before it accepts a design already proposed (the space may be small)."""
 
 REWARD_SCALE_FLOOR = 0.05
@@ -522,9 +522,10 @@ class AgentReinforce(Optimizer):
         out: list[Design] = []
         if self._asks == 0:
             mode = self.distribution.mode()
-            if not mode.within_limits(self.space):
+            key = self.outcome_key(mode) if not mode.within_limits(self.space) else None
+            if key is not None:  # the best guess, unless the budget would reject it outright
                 out.append(mode)
-                self._proposed.add(mode.key())
+                self._proposed.add(key)
         while len(out) < self.batch:
             out.append(self._draw())
         self._asks += 1
@@ -537,7 +538,9 @@ class AgentReinforce(Optimizer):
             last = self.distribution.sample(self._rng)
             if last.within_limits(self.space):
                 continue
-            key = last.key()
+            key = self.outcome_key(last)
+            if key is None:
+                continue  # over budget even when repaired: it would be rejected
             if key not in self._proposed:
                 self._proposed.add(key)
                 return last

@@ -9,7 +9,7 @@ replays the log into a fresh optimizer, and every decision comes out the same).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -88,6 +88,14 @@ class Optimizer(ABC):
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
+        self.preview: Callable[[Design], str | None] | None = None
+        """Set by the driver: the key of the graph that would run for a design once the budget repair is applied,
+        or None when the design would be rejected. Samplers use it to skip proposals that cannot teach anything
+        new; it depends only on what was told, so replays stay deterministic."""
+
+    def outcome_key(self, design: Design) -> str | None:
+        """The key of the graph that would run for ``design`` (see ``preview``); its own key without a driver."""
+        return self.preview(design) if self.preview is not None else design.key()
 
     @property
     def exhausted(self) -> bool:

@@ -390,6 +390,7 @@ async def _search(
         )
 
     optimizer = _make_optimizer(space, settings, priors, gateway, pool)
+    optimizer.preview = lambda design: _preview(design, space, costs, priors)
     trials: list[Trial] = []
     evaluated: dict[str, Trial] = {}
     curve: list[float | None] = []
@@ -469,6 +470,15 @@ async def _search(
         cheapest,
         cheapest_cost,
     )
+
+
+def _preview(design: Design, space: SearchSpace, costs: CostModel, priors: Priors) -> str | None:
+    """The key of the graph that would run for ``design``: repaired to fit the budget; None when it would be
+    rejected (outside the limits, or over budget with only its output left)."""
+    if design.within_limits(space):
+        return None
+    fit = repair(design, costs, priors)
+    return fit.design.key() if fit.design is not None else None
 
 
 def _will_evaluate(

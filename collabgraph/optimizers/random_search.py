@@ -70,8 +70,10 @@ class RandomSearch(Optimizer):
                 last = sample_design(self.space, self._rng)
             if last.within_limits(self.space):
                 continue
+            key = self.outcome_key(last)
+            if key is None:
+                continue  # over budget even when repaired: it would be rejected
             fitting = last
-            key = last.key()
             if key not in self._proposed:
                 self._proposed.add(key)
                 return last

@@ -203,3 +203,22 @@ async def test_agent_reinforce_with_an_unreliable_optimizer_model_never_dies(tmp
     assert len([e for e in events(tmp_path / "run") if e["event"] == "optimizer" and e["type"] == "update"]) == len(
         updates
     )
+
+
+@pytest.mark.parametrize("name", ["random", "agent-reinforce"])
+async def test_samplers_skip_proposals_the_budget_would_reject_or_fold_into_a_known_graph(
+    name: str, tmp_path: Path
+) -> None:
+    # Most designs of this space are over budget: without the driver's preview, many proposals were rejected or
+    # repaired into graphs already run; with it, every proposal is a new graph.
+    sp = space(models=[SMALL, MID, BIG], roles=["assistant", "fuser"], limits={"nodes": 3}, budget={"flops": 9e12})
+    result = await optimize(
+        sp,
+        default_pool(),
+        SearchSettings(optimizer=name, evaluations=6, seed=5, out=tmp_path / "run"),  # type: ignore[arg-type]
+        cache=CallCache(tmp_path / "c.sqlite"),
+    )
+    assert result.rejected == 0 and result.evaluations == 6
+    assert result.repaired > 0  # proposals were still repaired to fit, into graphs not run before
+    if name == "random":  # uniform draws find a new graph each time; a concentrated distribution may repeat
+        assert result.trials == 6
