@@ -15,7 +15,7 @@ from collabgraph.errors import ErrorItem, closest, format_loc
 from collabgraph.graphs.ids import ALIAS_PATTERN, ID_PATTERN, IMPL_PATTERN
 from collabgraph.graphs.nodes import KIND_MODELS
 
-__all__ = ["LocatedError", "duplicate_keys", "locate", "parse_loc", "pydantic_error_items"]
+__all__ = ["LocatedError", "duplicate_keys", "locate", "located", "parse_loc", "pydantic_error_items"]
 
 Loc = tuple[str | int, ...]
 
@@ -255,4 +255,13 @@ def duplicate_keys(root: yaml.Node | None, loc: Loc = ()) -> list[LocatedError]:
     elif isinstance(root, yaml.SequenceNode):
         for i, item in enumerate(root.value):
             out += duplicate_keys(item, (*loc, i))
+    return out
+
+
+def located(items: list[ErrorItem], root: yaml.Node | None) -> list[ErrorItem]:
+    """``items`` with the line and column of each location in the composed document ``root``."""
+    out: list[ErrorItem] = []
+    for item in items:
+        where = locate(root, item.loc)
+        out.append(LocatedError(item.loc, item.msg, item.hint, *(where or (None, None))))
     return out

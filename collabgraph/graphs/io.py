@@ -13,7 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from collabgraph.errors import ConfigError, ErrorItem
-from collabgraph.graphs.diagnostics import LocatedError, duplicate_keys, locate, pydantic_error_items
+from collabgraph.graphs.diagnostics import LocatedError, duplicate_keys, located, pydantic_error_items
 from collabgraph.graphs.nodes import KIND_MODELS, NodeBase
 from collabgraph.graphs.spec import GRAPH_SCHEMA, GraphSpec
 from collabgraph.graphs.validate import validate
@@ -53,14 +53,6 @@ def dump(spec: GraphSpec, *, schema_url: str | None = None) -> str:
     return (f"# yaml-language-server: $schema={schema_url}\n" if schema_url else "") + body
 
 
-def _located(items: list[ErrorItem], root: yaml.Node | None) -> list[ErrorItem]:
-    out: list[ErrorItem] = []
-    for item in items:
-        where = locate(root, item.loc)
-        out.append(LocatedError(item.loc, item.msg, item.hint, *(where or (None, None))))
-    return out
-
-
 def loads(text: str, source: str = "<string>", *, pool: ModelPool | None = None, check: bool = True) -> GraphSpec:
     """Parse YAML text into a ``GraphSpec``; with ``check`` (the default) also run every graph check
     (``collabgraph.graphs.validate``) against ``pool`` (default: the built-in offline pool). Raises
@@ -83,13 +75,13 @@ def loads(text: str, source: str = "<string>", *, pool: ModelPool | None = None,
         item = ErrorItem(
             "schema", f"expected {GRAPH_SCHEMA!r}, got {data['schema']!r}", "this reader understands " + GRAPH_SCHEMA
         )
-        raise ConfigError(source, [*errors, *_located([item], root)])
+        raise ConfigError(source, [*errors, *located([item], root)])
     try:
         spec = GraphSpec.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, [*errors, *_located(pydantic_error_items(exc, GraphSpec), root)]) from None
+        raise ConfigError(source, [*errors, *located(pydantic_error_items(exc, GraphSpec), root)]) from None
     if check:
-        errors += _located(validate(spec, pool), root)
+        errors += located(validate(spec, pool), root)
     if errors:
         raise ConfigError(source, errors)
     return spec

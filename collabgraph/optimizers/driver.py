@@ -30,6 +30,7 @@ from collabgraph.errors import CollabgraphError
 from collabgraph.graphs import dump
 from collabgraph.graphs.result import GraphExampleResult
 from collabgraph.graphs.runtime import run_graph
+from collabgraph.graphs.spec import GraphSpec
 from collabgraph.models.cache import CallCache
 from collabgraph.models.gateway import CallRecord, Gateway
 from collabgraph.models.pool import ModelPool
@@ -190,15 +191,15 @@ def _observations(raw: Sequence[Sequence[Any]]) -> list[Observation]:
 
 
 async def _run(
-    design: Design,
+    spec: GraphSpec,
     space: SearchSpace,
     task: Task,
     examples: Sequence[Example],
     gateway: Gateway,
     pool: ModelPool,
-) -> tuple[list[GraphExampleResult], Any]:
-    spec = design.to_graph(space)
-    results = await run_graph(
+) -> list[GraphExampleResult]:
+    """``spec`` on ``examples`` as every evaluation of the search runs: the space's seed and concurrency."""
+    return await run_graph(
         spec,
         task=task,
         examples=examples,
@@ -207,7 +208,6 @@ async def _run(
         seed=space.task.seed,
         concurrency=space.concurrency,
     )
-    return results, spec
 
 
 def _priors(space: SearchSpace, pool: ModelPool, measured: Mapping[str, float]) -> Priors:
@@ -342,7 +342,8 @@ async def _search(
             known = await settings.evaluator(design)
             if known is not None:
                 return known
-        results, spec = await _run(design, space, task, dev, gateway, pool)
+        spec = design.to_graph(space)
+        results = await _run(spec, space, task, dev, gateway, pool)
         return Evaluation(
             accuracy=sum(r.correct for r in results) / max(1, len(results)),
             measured=measure(results),
@@ -362,7 +363,8 @@ async def _search(
             examples = dev if needs_prior else dev[:_CALIBRATION_EXAMPLES]
             token = _TRIAL.set(None)
             try:
-                results, spec = await _run(alone(space, model), space, task, examples, gateway, pool)
+                spec = alone(space, model).to_graph(space)
+                results = await _run(spec, space, task, examples, gateway, pool)
             finally:
                 _TRIAL.reset(token)
             obs = costs.observe(spec, results)
@@ -595,19 +597,7 @@ async def _finish(
         if test_record is None and not settings.test_best:
             test_record = {"examples": 0, "accuracy": None}
         elif test_record is None:
-            results = (
-                await run_graph(
-                    spec,
-                    task=task,
-                    examples=test,
-                    gateway=gateway,
-                    pool=pool,
-                    seed=space.task.seed,
-                    concurrency=space.concurrency,
-                )
-                if test
-                else []
-            )
+            results = await _run(spec, space, task, test, gateway, pool) if test else []
             test_record = {
                 "event": "test",
                 "key": best_trial.key,

@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from collabgraph.errors import ConfigError, ErrorItem, closest
-from collabgraph.graphs.diagnostics import LocatedError, duplicate_keys, locate, pydantic_error_items
+from collabgraph.graphs.diagnostics import LocatedError, duplicate_keys, located, pydantic_error_items
 from collabgraph.models.pool import ModelPool, default_pool, load_pool
 
 __all__ = [
@@ -180,14 +180,6 @@ def _model_errors(space: SearchSpace, pool: ModelPool) -> list[ErrorItem]:
     return errors
 
 
-def _located(items: list[ErrorItem], root: yaml.Node | None) -> list[ErrorItem]:
-    out: list[ErrorItem] = []
-    for item in items:
-        where = locate(root, item.loc)
-        out.append(LocatedError(item.loc, item.msg, item.hint, *(where or (None, None))))
-    return out
-
-
 def loads_space(text: str, source: str = "<string>", *, base_dir: Path | None = None) -> tuple[SearchSpace, ModelPool]:
     """Parse a search space from YAML text and load its pool (``pool`` relative to ``base_dir``). Raises
     ``ConfigError`` listing every problem with its location, line and column, and the nearest valid choice."""
@@ -208,15 +200,15 @@ def loads_space(text: str, source: str = "<string>", *, base_dir: Path | None = 
         got = data.get("schema")
         msg = f"expected {SEARCH_SCHEMA!r}, got {got!r}" if got is not None else f"missing; expected {SEARCH_SCHEMA!r}"
         errors.append(ErrorItem("schema", msg, "a search space starts with `schema: " + SEARCH_SCHEMA + "`"))
-        raise ConfigError(source, _located(errors, root))
+        raise ConfigError(source, located(errors, root))
     try:
         space = SearchSpace.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, [*errors, *_located(pydantic_error_items(exc, SearchSpace), root)]) from None
+        raise ConfigError(source, [*errors, *located(pydantic_error_items(exc, SearchSpace), root)]) from None
     try:
         pool = default_pool() if space.pool is None else load_pool((base_dir or Path.cwd()) / space.pool)
     except ConfigError as exc:
-        raise ConfigError(source, [*errors, *_located([ErrorItem("pool", str(exc))], root)]) from None
+        raise ConfigError(source, [*errors, *located([ErrorItem("pool", str(exc))], root)]) from None
     errors += _model_errors(space, pool)
     from collabgraph.tasks import task_names
 
@@ -226,7 +218,7 @@ def loads_space(text: str, source: str = "<string>", *, base_dir: Path | None = 
             ErrorItem("task.name", f"no task {space.task.name!r}", f"did you mean {hint[0]}?" if hint else None)
         )
     if errors:
-        raise ConfigError(source, _located(errors, root))
+        raise ConfigError(source, located(errors, root))
     return space, pool
 
 
