@@ -7,9 +7,7 @@ import sys
 from pathlib import Path
 
 from collabgraph.cli.output import fmt_flops, fmt_usd, print_fields, print_json, print_table, progress_bar
-from collabgraph.errors import CollabgraphError
 from collabgraph.optimizers.base import Trial
-from collabgraph.optimizers.budget import BudgetError
 from collabgraph.optimizers.driver import SearchResult, SearchSettings, optimize
 from collabgraph.optimizers.space import OPTIMIZER_NAMES, OptimizerName, load_space
 from collabgraph.settings import gateway_settings
@@ -62,8 +60,6 @@ def optimize_cmd(
 
         try:
             result = asyncio.run(optimize(space, pool, settings, on_trial=on_trial))
-        except BudgetError as exc:
-            raise CollabgraphError(str(exc)) from None
         except KeyboardInterrupt:
             sys.stderr.write("interrupted: every finished evaluation is logged; run the same command to resume\n")
             raise SystemExit(130) from None

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from collabgraph.errors import CollabgraphError
 from collabgraph.graphs.result import GraphExampleResult
 from collabgraph.graphs.spec import GraphSpec
 from collabgraph.models.accounting import cost_usd, flops
@@ -30,7 +31,7 @@ _FRAMING_TOKENS = 40.0
 _KIND_OF_ROLE = {"assistant": "fuse", "fuser": "fuse", "select": "select", "vote": "vote", "critic": "critique"}
 
 
-class BudgetError(Exception):
+class BudgetError(CollabgraphError):
     """No graph of the space fits the budget: the message names the cheapest graph and its estimated cost."""
 
 
