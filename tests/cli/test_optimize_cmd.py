@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT, RunCli
+from tests.helpers import start_serve_sim
 
 SPACE = """\
 schema: collabgraph.search/v1
@@ -180,3 +181,27 @@ def test_kill_9_then_the_same_command_resumes_without_losing_or_repeating(
         return sum(len(e["samples"]) - e["cached"] for e in _events(run_dir) if e["event"] == "call")
 
     assert paid(out) == paid(tmp_path / "ref")  # no call was paid for twice across the kill
+
+
+@pytest.mark.timeout(300)
+def test_the_optimizer_llm_can_be_a_model_behind_an_openai_compatible_server(
+    run_cli: RunCli, space_file: Path, tmp_path: Path
+) -> None:
+    # serve-sim stands for a vLLM server: the textual gradient comes back over real HTTP, validated and applied.
+    with start_serve_sim(tmp_path) as base:
+        entry = {"litellm_id": "hosted_vllm/sim/llama-3.1-70b", "api_base": base, "offline": True, "params_b": 70}
+        (tmp_path / "pool.yaml").write_text(
+            json.dumps({"schema": "collabgraph.models/v1", "models": {"served-70b": entry}})
+        )
+        space_file.write_text(
+            SPACE.replace("optimizer: {name: random, evaluations: 5, batch: 2}", "pool: pool.yaml\n"
+                          "optimizer: {name: agent-reinforce, evaluations: 4, batch: 2, model: served-70b}")
+        )  # fmt: skip
+        out = tmp_path / "search"
+        result = _json(run_cli("optimize", str(space_file), "--out", str(out), "--format", "json"))
+    assert result["optimizer"] == "agent-reinforce" and result["update"] == "textual"
+    log = _events(out)
+    updates = [e for e in log if e["event"] == "optimizer" and e["type"] == "update"]
+    assert updates and all(u["kind"] == "textual" for u in updates)
+    asked = [e for e in log if e["event"] == "call" and e["model"] == "served-70b"]
+    assert asked and all(c["trial"] is None and c["requests"] >= 1 for c in asked)  # the optimizer's own calls
