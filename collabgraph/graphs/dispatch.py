@@ -84,11 +84,13 @@ def unrunnable(nodes: Sequence[Node], prefix: tuple[str | int, ...] = ()) -> lis
     return errors
 
 
-def _patch_inputs(inputs: NodeInputs) -> tuple[NodeOutput | None, NodeOutput | None]:
-    """A patch node's (localization, feedback). In the repair loop its ``localization`` lists the verify node
-    first (``[verify, localize]``: the latest of them), since an input may name a node that runs before it only
-    through a loop there and not in ``reads``: when that latest output is a verify's, it is the feedback and
-    the localization is the latest ``localize`` output the node reads."""
+def _patch_inputs(node: PatchNode, inputs: NodeInputs) -> tuple[NodeOutput | None, NodeOutput | None]:
+    """A patch node's (localization, feedback): its ``feedback`` field's latest verify output when it has one.
+    Without it, a ``localization`` that lists the verify node (``[verify, localize]``: the latest of them) serves
+    as both: when that latest output is a verify's, it is the feedback and the localization is the latest
+    ``localize`` output the node reads."""
+    if node.feedback is not None:
+        return inputs.roles.get("localization"), inputs.roles.get("feedback")
     latest = inputs.roles.get("localization")
     if latest is None or latest.kind != "verify":
         return latest, None
@@ -188,7 +190,7 @@ async def run_kind(node: Node, ctx: NodeContext, inputs: NodeInputs) -> NodeOutp
             prompt=node.prompt,
         )
     if isinstance(node, PatchNode):
-        localization, feedback = _patch_inputs(inputs)
+        localization, feedback = _patch_inputs(node, inputs)
         return await patch(
             ctx,
             model=_model(ctx),

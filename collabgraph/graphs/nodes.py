@@ -65,6 +65,11 @@ class NodeBase(BaseModel):
         """The role fields this kind reads besides ``reads`` (``target``, ``candidate`` …), by field name."""
         return {}
 
+    def optional_inputs(self) -> frozenset[str]:
+        """Role fields whose input may not have run yet when this node runs (the node then does without it), such
+        as a repair loop's feedback: they need a path to this node, not one in the first round."""
+        return frozenset()
+
     def inputs(self) -> list[tuple[Loc, list[str]]]:
         """Every input as (location within the node, node ids). A list of ids is one input: the latest among them."""
         out: list[tuple[Loc, list[str]]] = [(("reads", j), [r]) for j, r in enumerate(self.reads)]
@@ -231,14 +236,24 @@ class LocalizeNode(_Joins, _Llm, NodeBase):
 
 
 class PatchNode(_Joins, _Llm, NodeBase):
-    """SWE: write ``samples`` unified diffs for the issue, given an optional ``localization``."""
+    """SWE: write ``samples`` unified diffs for the issue, given an optional ``localization``; in a repair loop,
+    ``feedback`` names the verify node whose diff and test output the next attempt reads (none on the first)."""
 
     kind: Literal["patch"]
     localization: RoleRef | None = None
+    feedback: RoleRef | None = None
     samples: int = Field(default=1, ge=1)
 
     def role_refs(self) -> dict[str, str | list[str]]:
-        return {"localization": self.localization} if self.localization is not None else {}
+        refs: dict[str, str | list[str]] = {}
+        if self.localization is not None:
+            refs["localization"] = self.localization
+        if self.feedback is not None:
+            refs["feedback"] = self.feedback
+        return refs
+
+    def optional_inputs(self) -> frozenset[str]:
+        return frozenset({"feedback"})
 
 
 class CustomNode(_Joins, _OptionalLlm, NodeBase):

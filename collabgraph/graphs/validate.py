@@ -397,7 +397,15 @@ class _Checker:
                 if not self.check_ref(at, node, ref, anchor):
                     ok = False
             if ok and spawn not in ids and not self.flow.guaranteed(anchor, ids):
+                if loc[0] in node.optional_inputs() and self.reaches(ids, anchor):
+                    continue  # read when there is one: e.g. a loop's feedback, absent on the first round
                 self.err(("nodes", i, *loc), *self.missing_input(anchor, ids))
+
+    def reaches(self, ids: list[str], anchor: str) -> bool:
+        """Whether any of ``ids`` leads to ``anchor`` by some path, loops included."""
+        import networkx as nx
+
+        return any(r in self.flow.graph and nx.has_path(self.flow.graph, r, anchor) for r in ids)
 
     def missing_input(self, anchor: str, ids: list[str]) -> tuple[str, str]:
         names = " or ".join(repr(r) for r in ids)
@@ -489,6 +497,8 @@ class _Checker:
             self.check_vote(here, node)
         elif isinstance(node, RefineNode):
             self.check_kinds(here, "feedback", node.feedback, ("critique", "custom"))
+        elif isinstance(node, PatchNode) and node.feedback is not None:
+            self.check_kinds(here, "feedback", node.feedback, ("verify", "custom"))
         elif isinstance(node, CustomNode):
             self.check_custom(here, node)
 

@@ -610,3 +610,44 @@ def test_a_broken_edge_is_reported_without_the_flow_errors_it_causes() -> None:
         ],
     )
     assert [e.loc for e in errors(spec)] == ["edges[2].to"]
+
+
+def _repair_loop(patch: dict[str, Any], extra: list[dict[str, Any]] | None = None) -> GraphSpec:
+    nodes = [
+        {"id": "localize", "kind": "localize", "model": M},
+        patch,
+        {"id": "verify", "kind": "verify", "check": "patch", "target": "patch"},
+        *(extra or []),
+    ]
+    edges: list[tuple[str, str] | dict[str, Any]] = [
+        ("localize", "patch"),
+        ("patch", "verify"),
+        {"from": "verify", "to": "patch", "when": {"passed": False, "of": "verify"}, "max_rounds": 2},
+        ("verify", "END"),
+    ]
+    return graph(nodes, edges)
+
+
+def test_patch_feedback_from_the_verify_of_its_own_loop_is_valid() -> None:
+    # verify runs before patch only through the loop: a feedback input may be absent on the first round.
+    assert_valid(
+        _repair_loop({"id": "patch", "kind": "patch", "model": M, "localization": "localize", "feedback": "verify"})
+    )
+
+
+def test_patch_feedback_comes_from_a_verify() -> None:
+    spec = _repair_loop(
+        {"id": "patch", "kind": "patch", "model": M, "localization": "localize", "feedback": "localize"}
+    )
+    err = at(spec, "nodes[1].feedback")
+    assert (err.msg, err.hint) == ("feedback comes from a verify node; 'localize' is a localize node", "valid: verify")
+
+
+def test_patch_feedback_must_be_able_to_reach_the_patch() -> None:
+    # A verify that never runs before patch, not even through a loop, can never give it feedback.
+    spec = _repair_loop(
+        {"id": "patch", "kind": "patch", "model": M, "localization": "localize", "feedback": "late"},
+        [{"id": "late", "kind": "verify", "check": "patch", "target": "patch"}],
+    )
+    err = at(spec, "nodes[1].feedback")
+    assert "'late'" in err.msg

@@ -43,7 +43,7 @@ def _passed(result: GraphExampleResult, *, first_only: bool) -> bool:
 def test_the_recipe_validates_and_reads_the_verify_feedback_in_its_loop() -> None:
     spec = load(RECIPE, pool=default_pool())
     patch = spec.node("patch")
-    assert isinstance(patch, PatchNode) and patch.localization == ["verify", "localize"]
+    assert isinstance(patch, PatchNode) and patch.localization == "localize" and patch.feedback == "verify"
     (loop,) = [e for e in spec.edges if e.from_ == "verify" and e.to == "patch"]
     assert loop.max_rounds == 2  # 3 attempts in all
 
