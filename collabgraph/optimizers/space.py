@@ -141,6 +141,12 @@ class SearchSpace(BaseModel):
     sandbox: Literal["auto", "docker", "local"] = "auto"
     optimizer: OptimizerSettings = Field(default_factory=OptimizerSettings)
 
+    @field_validator("roles", mode="before")
+    @classmethod
+    def _generate_is_assistant(cls, v: object) -> object:
+        # The node kind an answering slot becomes is `generate`; users may name the role either way.
+        return ["assistant" if r == "generate" else r for r in v] if isinstance(v, list) else v
+
     @field_validator("models", "roles")
     @classmethod
     def _distinct(cls, v: list[str]) -> list[str]:

@@ -110,3 +110,8 @@ def test_a_pool_file_relative_to_the_space(tmp_path: Path) -> None:
     space_file.write_text(GOOD.replace("models: [", "pool: pool.yaml\nmodels: [mine/small, "))
     space, pool = load_space(space_file)
     assert "mine/small" in pool and space.models[0] == "mine/small"
+
+
+def test_generate_is_another_name_for_the_assistant_role() -> None:
+    space, _ = loads_space(GOOD.replace("roles: [assistant, fuser, vote]", "roles: [generate, fuser]"))
+    assert space.roles == ["assistant", "fuser"]
