@@ -44,7 +44,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from collabgraph.errors import ConfigError, ErrorItem, closest
 from collabgraph.models.pool import ModelPool
 from collabgraph.models.types import Completion, OfflineMeta
-from collabgraph.optimizers.base import Optimizer, Priors, Trial
+from collabgraph.optimizers.base import Optimizer, Priors, Trial, require_positive
 from collabgraph.optimizers.design import Design, Slot
 from collabgraph.optimizers.space import Role, SearchSpace
 from collabgraph.optimizers.updates import InvalidUpdate, ProbabilityUpdate, UpdateChoices, edge_key, parse_update
@@ -477,8 +477,7 @@ class AgentReinforce(Optimizer):
         pool: ModelPool | None = None,
     ) -> None:
         super().__init__()
-        if batch < 1:
-            raise ValueError(f"batch must be at least 1, got {batch}")
+        require_positive(batch=batch)
         self.space = space
         self.seed = seed
         self.batch = batch

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from collabgraph.optimizers.design import Design
 
-__all__ = ["Measures", "Optimizer", "Priors", "Trial", "TrialStatus"]
+__all__ = ["Measures", "Optimizer", "Priors", "Trial", "TrialStatus", "require_positive"]
 
 TrialStatus = Literal["ok", "over_budget", "rejected"]
 
@@ -78,6 +78,13 @@ class Trial(BaseModel):
     @property
     def reward(self) -> float:
         return self.accuracy if self.status == "ok" and self.accuracy is not None else 0.0
+
+
+def require_positive(**sizes: int) -> None:
+    """Raise ValueError naming the first of ``sizes`` (``batch``, ``max_tries`` …) that is below 1."""
+    for name, value in sizes.items():
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}")
 
 
 class Optimizer(ABC):

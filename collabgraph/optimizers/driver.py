@@ -164,6 +164,25 @@ def splits(task: Task, space: SearchSpace) -> tuple[list[Example], list[Example]
         return items[: t.dev], items[t.dev :], f"--split test --limit {t.dev}", ""
 
 
+@dataclass(frozen=True)
+class _Search:
+    """What every stage of one search invocation shares: the space and pool, the settings, the task and its
+    examples, the ``collabgraph run`` options selecting them, the directory, its log and the gateway."""
+
+    space: SearchSpace
+    pool: ModelPool
+    settings: SearchSettings
+    task: Task
+    dev: Sequence[Example]
+    test: Sequence[Example]
+    dev_opts: str
+    test_opts: str
+    run_dir: RunDir
+    log: _Log
+    gateway: Gateway
+    resumed: bool
+
+
 class _Log:
     """The search's events.jsonl: what earlier runs recorded, and appends for this one."""
 
@@ -311,28 +330,15 @@ async def optimize(
     gateway = Gateway(pool, cache=cache, on_call=lambda r: log.write(_call_event(r)), **dict(settings.gateway_options))
     try:
         async with gateway:
-            return await _search(
-                space, pool, settings, task, dev, test, dev_opts, test_opts, run_dir, log, gateway, resumed, on_trial
-            )
+            run = _Search(space, pool, settings, task, dev, test, dev_opts, test_opts, run_dir, log, gateway, resumed)
+            return await _search(run, on_trial)
     finally:
         log.writer.close()
 
 
-async def _search(
-    space: SearchSpace,
-    pool: ModelPool,
-    settings: SearchSettings,
-    task: Task,
-    dev: Sequence[Example],
-    test: Sequence[Example],
-    dev_opts: str,
-    test_opts: str,
-    run_dir: RunDir,
-    log: _Log,
-    gateway: Gateway,
-    resumed: bool,
-    on_trial: Callable[[Trial, float | None, int], None] | None,
-) -> SearchResult:
+async def _search(run: _Search, on_trial: Callable[[Trial, float | None, int], None] | None) -> SearchResult:
+    space, pool, settings, task, dev = run.space, run.pool, run.settings, run.task, run.dev
+    log, gateway, run_dir = run.log, run.gateway, run.run_dir
     costs = CostModel(space, pool)
     limits = space.budget.limits()
     new_evaluations = 0
@@ -453,17 +459,7 @@ async def _search(
             if step > log.updates:
                 log.write({**event, "event": "optimizer", "type": event.get("event", "update"), "step": step})
     return await _finish(
-        space,
-        pool,
-        settings,
-        task,
-        test,
-        dev_opts,
-        test_opts,
-        run_dir,
-        log,
-        gateway,
-        resumed,
+        run,
         trials,
         evaluated,
         curve,
@@ -563,17 +559,7 @@ def _fmt_measures(m: Measures) -> str:
 
 
 async def _finish(
-    space: SearchSpace,
-    pool: ModelPool,
-    settings: SearchSettings,
-    task: Task,
-    test: Sequence[Example],
-    dev_opts: str,
-    test_opts: str,
-    run_dir: RunDir,
-    log: _Log,
-    gateway: Gateway,
-    resumed: bool,
+    run: _Search,
     trials: Sequence[Trial],
     evaluated: Mapping[str, Trial],
     curve: list[float | None],
@@ -582,7 +568,8 @@ async def _finish(
     cheapest: Design,
     cheapest_cost: Measures,
 ) -> SearchResult:
-    path = run_dir.path
+    space, pool, settings, task, test = run.space, run.pool, run.settings, run.task, run.test
+    log, gateway, path = run.log, run.gateway, run.run_dir.path
     axis = _axis(space)
     unique = list(evaluated.values())
     points = [_point(t, t.evaluated.canonical().describe() if t.evaluated else "") for t in unique if t.status == "ok"]
@@ -607,7 +594,7 @@ async def _finish(
                 "correct": {r.example_id: r.correct for r in results},
             }
             log.write(test_record)
-        reproduce = f"collabgraph run {path / 'best.yaml'} --task {space.task.name} {test_opts or dev_opts} --seed {space.task.seed}"
+        reproduce = f"collabgraph run {path / 'best.yaml'} --task {space.task.name} {run.test_opts or run.dev_opts} --seed {space.task.seed}"
         header = (
             f"# Found by `collabgraph optimize` ({settings.optimizer}, seed {settings.seed}) over {space.name!r}:\n"
             f"# {best_trial.evaluated.canonical().describe()}\n"
@@ -657,9 +644,9 @@ async def _finish(
         pareto=front,
         best_so_far=curve,
         run_dir=str(path),
-        resumed=resumed,
+        resumed=run.resumed,
     )
-    run_dir.write_summary(result.model_dump(mode="json"))
+    run.run_dir.write_summary(result.model_dump(mode="json"))
     log.write({"event": "search_finish", "evaluations": len(evaluated), "new_evaluations": new_evaluations})
     return result
 

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 
 from collabgraph.errors import CollabgraphError
-from collabgraph.optimizers.base import Optimizer, Trial
+from collabgraph.optimizers.base import Optimizer, Trial, require_positive
 from collabgraph.optimizers.design import Design, enumerate_designs
 from collabgraph.optimizers.space import SearchSpace
 
@@ -44,8 +44,7 @@ class Exhaustive(Optimizer):
 
     def __init__(self, space: SearchSpace, *, seed: int, batch: int, cap: int = EXHAUSTIVE_CAP) -> None:
         super().__init__()
-        if batch < 1:
-            raise ValueError(f"batch must be at least 1, got {batch}")
+        require_positive(batch=batch)
         if space.limits.nodes > EXHAUSTIVE_MAX_NODES:
             raise SpaceTooLargeError(
                 space, f"has {space.limits.nodes} nodes (at most {EXHAUSTIVE_MAX_NODES} can be enumerated)"

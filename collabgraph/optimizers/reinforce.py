@@ -14,7 +14,7 @@ import random
 from collections.abc import Sequence
 from typing import TypeVar
 
-from collabgraph.optimizers.base import Optimizer, Trial
+from collabgraph.optimizers.base import Optimizer, Trial, require_positive
 from collabgraph.optimizers.design import Design, Slot
 from collabgraph.optimizers.random_search import edge_pairs
 from collabgraph.optimizers.space import Role, SearchSpace
@@ -60,10 +60,7 @@ class Reinforce(Optimizer):
 
     def __init__(self, space: SearchSpace, *, seed: int, batch: int, max_tries: int = 1000) -> None:
         super().__init__()
-        if batch < 1:
-            raise ValueError(f"batch must be at least 1, got {batch}")
-        if max_tries < 1:
-            raise ValueError(f"max_tries must be at least 1, got {max_tries}")
+        require_positive(batch=batch, max_tries=max_tries)
         self.space = space
         self.batch = batch
         self.max_tries = max_tries

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from collabgraph.optimizers.base import Optimizer, Trial
+from collabgraph.optimizers.base import Optimizer, Trial, require_positive
 from collabgraph.optimizers.design import Design, Slot
 from collabgraph.optimizers.random_search import edge_pairs
 from collabgraph.optimizers.space import SearchSpace
@@ -37,10 +37,7 @@ class TPE(Optimizer):
 
     def __init__(self, space: SearchSpace, *, seed: int, batch: int, max_tries: int = 50) -> None:
         super().__init__()
-        if batch < 1:
-            raise ValueError(f"batch must be at least 1, got {batch}")
-        if max_tries < 1:
-            raise ValueError(f"max_tries must be at least 1, got {max_tries}")
+        require_positive(batch=batch, max_tries=max_tries)
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.ERROR)
